@@ -1,0 +1,32 @@
+# Two set-up commands for a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP_RUN := $(VENV)/.installed-run
+STAMP_TEST := $(VENV)/.installed-test
+
+.PHONY: demo test gallery bench clean docs
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP_RUN): pyproject.toml constraints.txt | $(PY)
+	$(PIP) install -q -c constraints.txt -e ".[all]"
+	touch $@
+
+$(STAMP_TEST): pyproject.toml constraints.txt | $(PY)
+	$(PIP) install -q -c constraints.txt -e ".[test]"
+	touch $@ $(STAMP_RUN)
+
+demo: $(STAMP_RUN)
+	$(VENV)/bin/optimlab demo
+
+test: $(STAMP_TEST)
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n 2 --dist loadfile
+
+docs: $(STAMP_RUN)
+	$(PY) -m optimlab.docs_gen
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

@@ -1,0 +1,1 @@
+"""optimlab's core: transforms, the engine, the torch.optim adapter and the registry."""

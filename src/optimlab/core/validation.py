@@ -1,0 +1,110 @@
+"""Constraints on hyperparameters: each one checks a value and says what is allowed.
+
+A constraint is a small callable object: ``check(name, value)`` returns the value (possibly normalised,
+e.g. a list of betas becomes a tuple) or raises ``ValueError`` naming the argument, the value and the
+allowed set. Optimizer specs declare one constraint per hyperparameter; the adapter runs them for the
+defaults and for every param group.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from numbers import Real
+from typing import Any
+
+import torch
+
+
+def _as_real(name: str, value: Any) -> float:
+    if isinstance(value, torch.Tensor):
+        if value.numel() != 1:
+            raise ValueError(f"{name} must be a number or a one-element tensor, got a tensor of shape {tuple(value.shape)}")
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise ValueError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A real number in an interval; ``None`` bounds are open to infinity."""
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+
+    def describe(self) -> str:
+        lo = "-inf" if self.low is None else repr(self.low)
+        hi = "inf" if self.high is None else repr(self.high)
+        left = "(" if self.low_open or self.low is None else "["
+        right = ")" if self.high_open or self.high is None else "]"
+        return f"a finite number in {left}{lo}, {hi}{right}"
+
+    def contains(self, x: float) -> bool:
+        if not math.isfinite(x):
+            return False
+        if self.low is not None and (x < self.low or (self.low_open and x == self.low)):
+            return False
+        if self.high is not None and (x > self.high or (self.high_open and x == self.high)):
+            return False
+        return True
+
+    def __call__(self, name: str, value: Any) -> Any:
+        x = _as_real(name, value)
+        if not self.contains(x):
+            raise ValueError(f"Invalid {name}: {value!r}; allowed: {self.describe()}")
+        return value
+
+
+NON_NEGATIVE = Interval(0.0)
+UNIT_CLOSED = Interval(0.0, 1.0)
+UNIT_HALF_OPEN = Interval(0.0, 1.0, high_open=True)
+
+
+@dataclass(frozen=True)
+class Boolean:
+    def describe(self) -> str:
+        return "True or False"
+
+    def __call__(self, name: str, value: Any) -> Any:
+        if not isinstance(value, bool):
+            raise ValueError(f"Invalid {name}: {value!r}; allowed: {self.describe()}")
+        return value
+
+
+@dataclass(frozen=True)
+class Choice:
+    options: tuple[Any, ...]
+
+    def describe(self) -> str:
+        return "one of " + ", ".join(repr(o) for o in self.options)
+
+    def __call__(self, name: str, value: Any) -> Any:
+        if value not in self.options:
+            raise ValueError(f"Invalid {name}: {value!r}; allowed: {self.describe()}")
+        return value
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A pair of numbers, each checked by ``each`` (e.g. Adam's ``betas``)."""
+
+    each: Interval
+
+    def describe(self) -> str:
+        return f"a pair (b1, b2), each {self.each.describe()}"
+
+    def __call__(self, name: str, value: Any) -> Any:
+        if isinstance(value, (str, bytes, torch.Tensor)) or not hasattr(value, "__len__") or len(value) != 2:
+            raise ValueError(f"Invalid {name}: {value!r}; allowed: {self.describe()}")
+        for i, v in enumerate(value):
+            x = _as_real(f"{name}[{i}]", v)
+            if not self.each.contains(x):
+                raise ValueError(f"Invalid {name}[{i}]: {v!r} in {name}={value!r}; allowed: {self.describe()}")
+        return tuple(value)
+
+
+BOOLEAN = Boolean()
+BETAS = Pair(UNIT_HALF_OPEN)
