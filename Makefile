@@ -26,7 +26,13 @@ test: $(STAMP_TEST)
 	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n 2 --dist loadfile
 
 docs: $(STAMP_RUN)
-	$(PY) -m optimlab.docs_gen
+	$(VENV)/bin/optimlab optimizers --write docs/optimizers.md
+
+gallery: $(STAMP_RUN)
+	$(PY) -m optimlab.lab.gallery docs/gallery
+
+bench: $(STAMP_RUN)
+	OMP_NUM_THREADS=1 $(PY) benchmarks/step.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache
