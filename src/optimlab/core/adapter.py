@@ -75,11 +75,25 @@ class Optimizer(torch.optim.Optimizer):
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Load a checkpoint from optimlab or from the matching ``torch.optim`` class."""
         super().load_state_dict(state_dict)
+        self._restore_scalar_dtypes(state_dict)
         for group in self.param_groups:
             for key, value in self.defaults.items():
                 group.setdefault(key, value)
             group.update(self.spec.validate(group))
         self.skipped_steps = int(state_dict.get("optimlab", {}).get("skipped_steps", 0))
+
+    def _restore_scalar_dtypes(self, state_dict: dict[str, Any]) -> None:
+        """torch's loader casts every non-``step`` state tensor to the param's dtype; 0-d scalar state
+        (e.g. NAdam's ``mu_product``) keeps the dtype it was saved in, so a resumed run is bit-identical."""
+        saved_ids = [i for g in state_dict["param_groups"] for i in g["params"]]
+        params = [p for g in self.param_groups for p in g["params"]]
+        for pid, p in zip(saved_ids, params):
+            saved = state_dict["state"].get(pid, {})
+            live = self.state.get(p, {})
+            for key, value in saved.items():
+                if (key != "step" and isinstance(value, torch.Tensor) and value.dim() == 0
+                        and key in live and live[key].dtype != value.dtype):
+                    live[key] = live[key].to(value.dtype)
 
     def state_dict(self) -> dict[str, Any]:
         sd = super().state_dict()

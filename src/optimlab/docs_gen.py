@@ -1,0 +1,136 @@
+"""``optimlab optimizers``: the family from the registry, as a terminal table or ``docs/optimizers.md``.
+
+The page is generated, never edited by hand: ``make docs`` rewrites it and a test checks it is current.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from optimlab.core.registry import Spec, specs
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_fmt(v) for v in value) + ")"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def lineage_lines(all_specs: list[Spec]) -> list[str]:
+    """One line per derived optimizer: ``Momentum + RMSprop → Adam``."""
+    title = {s.name: s.title for s in all_specs}
+    return [f"{' + '.join(title[p] for p in s.parents)} → {s.title}" for s in all_specs if s.parents]
+
+
+def mermaid(all_specs: list[Spec]) -> str:
+    lines = ["```mermaid", "graph LR", "  GD[\"GD (full batch)\"] --> sgd[SGD]"]
+    for s in all_specs:
+        for p in s.parents:
+            lines.append(f"  {p}[{next(x.title for x in all_specs if x.name == p)}] --> {s.name}[{s.title}]")
+    lines.append("```")
+    return "\n".join(lines)
+
+
+def _math(doc: str) -> str:
+    """A docstring as Markdown: reST ``.. math::`` blocks become ``$$`` blocks, ``:math:`x``` becomes ``$x$``.
+
+    ``Paper:`` lines are dropped (the page prints the spec's paper).
+    """
+    lines, out, i = inspect.cleandoc(doc).splitlines(), [], 0
+    while i < len(lines):
+        line = lines[i]
+        if line.strip().startswith(".. math::"):
+            block = [line.strip()[len(".. math::"):].strip()]
+            i += 1
+            while i < len(lines) and (not lines[i].strip() or lines[i].startswith(" ")):
+                block.append(lines[i].strip())
+                i += 1
+            out += ["$$", *[b for b in block if b], "$$", ""]
+            continue
+        if not line.startswith("Paper:"):
+            out.append(re.sub(r":math:`([^`]*)`", r"$\1$", line).replace(":class:", ""))
+        i += 1
+    return "\n".join(out)
+
+
+def markdown(all_specs: list[Spec] | None = None) -> str:
+    all_specs = all_specs or specs()
+    parts = [
+        "# The optimizer family",
+        "",
+        "Generated from the registry (`optimlab optimizers --write docs/optimizers.md`); do not edit by hand.",
+        "Every optimizer is a drop-in `torch.optim.Optimizer` with torch.optim's argument names and defaults, "
+        "and takes the engine options `impl` (`\"auto\"`, `\"reference\"`, `\"foreach\"`, …) and `nonfinite` "
+        "(`None`, `\"skip\"`, `\"raise\"`).",
+        "",
+        "## Lineage",
+        "",
+        "SGD is gradient descent on minibatches (GD when the batch is the whole data set). Each line below "
+        "reads *built from → optimizer*:",
+        "",
+        *[f"- {line}" for line in lineage_lines(all_specs)],
+        "",
+        mermaid(all_specs),
+        "",
+        "## Hyperparameters and defaults",
+        "",
+        "| optimizer | family | hyperparameters (defaults) | lr search range | torch.optim equivalent |",
+        "|---|---|---|---|---|",
+    ]
+    for s in all_specs:
+        hp = ", ".join(f"`{h.name}={_fmt(h.default)}`" for h in s.hypers if h.name not in ("impl", "nonfinite"))
+        eq = getattr(s.torch_equivalent, "__name__", None) or _partial_name(s.torch_equivalent)
+        parts.append(f"| [{s.title}](#{s.name}) | {s.family} | {hp} | {s.lr_range[0]:g} – {s.lr_range[1]:g} | {eq} |")
+    parts += ["", "## Valid ranges", "", "| optimizer | hyperparameter | allowed |", "|---|---|---|"]
+    for s in all_specs:
+        for h in s.hypers:
+            parts.append(f"| {s.title} | `{h.name}` | {h.allowed} |")
+    for s in all_specs:
+        parts += ["", f"<a id=\"{s.name}\"></a>", f"## {s.title}", "", f"*{s.summary}*", "",
+                  _math(s.cls.__doc__ or ""), "", f"**Paper:** {s.paper}. **Learning-rate search range:** "
+                  f"{s.lr_range[0]:g} – {s.lr_range[1]:g} (log-spaced).", ""]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def _partial_name(fn) -> str:
+    if fn is None:
+        return "—"
+    func = getattr(fn, "func", None)
+    kw = ", ".join(f"{k}={_fmt(v)}" for k, v in getattr(fn, "keywords", {}).items())
+    return f"{func.__name__}({kw})" if func else str(fn)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--write", metavar="PATH", help="write the Markdown page here (e.g. docs/optimizers.md)")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.write:
+        write_atomic(Path(args.write), markdown())
+        print(f"wrote {args.write}")
+        return 0
+    rows = specs()
+    width = max(len(s.title) for s in rows)
+    for s in rows:
+        print(f"{s.name:<9} {s.title:<{width}}  {s.family:<16} lr {s.lr_range[0]:g}–{s.lr_range[1]:g}  {s.summary}")
+    return 0

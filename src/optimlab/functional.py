@@ -1,0 +1,71 @@
+"""Functional API: one optimizer step on tensors and per-parameter state that the caller holds.
+
+Each registry optimizer is available as a function with the same hyperparameters as its class::
+
+    from optimlab import functional as F
+    states = [{} for _ in params]            # keep these between steps
+    F.adam(params, grads, states, lr=1e-3)   # updates params and states in place
+
+States use torch.optim's keys (``step``, ``exp_avg``, …) and are created on first use. The math is the
+class's own recipe run by the same engine; nothing here restates an update rule.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Sequence
+
+import torch
+from torch import Tensor
+
+from optimlab.core import engine, registry
+
+
+def _group_uncached(optimizer: str, hypers: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
+    # The class itself resolves defaults, fixed options (e.g. NAG's nesterov) and validation.
+    opt = registry.get(optimizer).make([torch.zeros(0)], **dict(hypers))
+    return {k: v for k, v in opt.param_groups[0].items() if k != "params"}
+
+
+_group_cached = lru_cache(maxsize=256)(_group_uncached)
+
+
+def group_for(optimizer: str, **hypers: Any) -> dict[str, Any]:
+    """The validated param-group dict the class would build for these hyperparameters."""
+    items = tuple(sorted(hypers.items()))
+    try:
+        return dict(_group_cached(optimizer, items))
+    except TypeError:  # unhashable values, e.g. a tensor lr
+        return _group_uncached(optimizer, items)
+
+
+def step(optimizer: str, params: Sequence[Tensor], grads: Sequence[Tensor | None],
+         states: Sequence[dict[str, Any]], **hypers: Any) -> None:
+    """Apply one step of registry optimizer ``optimizer`` in place. Params with a ``None`` grad are skipped."""
+    if not (len(params) == len(grads) == len(states)):
+        raise ValueError(f"params, grads and states must have the same length, got {len(params)}, {len(grads)}, "
+                         f"{len(states)}")
+    group = group_for(optimizer, **hypers)
+    live = [i for i, g in enumerate(grads) if g is not None]
+    if live:
+        engine.step_group(registry.get(optimizer).cls.recipe(group), [params[i] for i in live],
+                          [grads[i] for i in live], [states[i] for i in live], group["impl"], group["maximize"])
+
+
+def _bind(name: str):
+    spec = registry.get(name)
+
+    def fn(params: Sequence[Tensor], grads: Sequence[Tensor | None], states: Sequence[dict[str, Any]],
+           **hypers: Any) -> None:
+        step(name, params, grads, states, **hypers)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (f"Functional {spec.title}: ``{name}(params, grads, states, **hypers)``; hyperparameters and "
+                  f"defaults as :class:`optimlab.{spec.title}`.\n\n" + (spec.cls.__doc__ or ""))
+    return fn
+
+
+for _name in registry.names():
+    globals()[_name] = _bind(_name)
+
+__all__ = ["step", "group_for", *registry.names()]
