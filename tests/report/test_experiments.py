@@ -1,0 +1,50 @@
+"""Named experiments: the finding is computed from the numbers, and the verdict follows them."""
+
+from __future__ import annotations
+
+import pytest
+
+from optimlab.report import experiments
+from tests.report import synthetic
+
+KINGMA = experiments.get("kingma2015-logreg")
+
+
+def _results(adam_rate: float, nag_rate: float, adagrad_rate: float) -> dict:
+    return synthetic.results({"adam": synthetic.entry("Adam", adam_rate, 0.1),
+                              "nag": synthetic.entry("NAG", nag_rate, 0.1),
+                              "adagrad": synthetic.entry("Adagrad", adagrad_rate, 0.1)})
+
+
+def test_kingma_setting_is_the_papers():
+    assert KINGMA.task == "mnist5k-logreg"
+    assert set(KINGMA.optimizers) == {"adam", "nag", "adagrad"}
+    assert KINGMA.lr_schedule is not None
+
+
+@pytest.mark.parametrize("rates, verdict", [
+    ((1.0, 1.0, 0.3), "reproduced"),   # Adam = NAG, both ahead of Adagrad
+    ((1.0, 0.2, 0.1), "partial"),      # Adam far ahead of NAG, both ahead of Adagrad
+    ((0.3, 0.3, 1.0), "partial"),      # Adam = NAG, but Adagrad ahead
+    ((1.0, 0.2, 3.0), "refuted"),
+])
+def test_verdict_follows_the_final_losses(rates, verdict):
+    res = _results(*rates)
+    found = KINGMA.finding(res, KINGMA)
+    assert found["verdict"] == verdict
+    losses = found["final_train_loss"]
+    assert losses["adam"] == pytest.approx(res["optimizers"]["adam"]["final_train_loss"]["mean"])
+    text = " ".join(found["sentences"])
+    assert f"{losses['adagrad']:.4g} for Adagrad" in text
+    assert "Steps to the target training loss 0.3" in text
+
+
+def test_a_diverged_optimizer_cannot_confirm_the_claim():
+    res = _results(1.0, 1.0, 0.3)
+    res["optimizers"]["nag"]["final_train_loss"]["mean"] = None
+    assert KINGMA.finding(res, KINGMA)["verdict"] == "refuted"
+
+
+def test_unknown_experiment_lists_the_valid_names():
+    with pytest.raises(ValueError, match="kingma2015-logreg"):
+        experiments.get("nope")
