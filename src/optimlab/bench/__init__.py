@@ -1,0 +1,1 @@
+"""Benchmarks: tasks on real data (tasks, datasets, models) and optimizer-step timings."""
