@@ -1,0 +1,89 @@
+"""On-disk cache of trajectories, so re-rendering (and a resumed tuning run) never recomputes.
+
+One ``.npz`` file per trajectory, named by the SHA-256 of its key: (optimizer identity, hyperparameters,
+learning rate, surface, start, steps, clipping, optimlab and torch versions). The key is stored in the
+file and compared on load. Files are written atomically (temporary file in the same folder, then
+``os.replace``), so a killed run leaves either the whole file or none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+import optimlab
+from optimlab.lab.trajectory import Trajectory
+
+ENV_VAR = "OPTIMLAB_CACHE_DIR"
+
+
+def default_dir() -> Path:
+    """``$OPTIMLAB_CACHE_DIR/lab``, else ``$XDG_CACHE_HOME/optimlab/lab``, else ``~/.cache/optimlab/lab``."""
+    if os.environ.get(ENV_VAR):
+        return Path(os.environ[ENV_VAR]) / "lab"
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "optimlab" / "lab"
+
+
+def make_key(**parts: Any) -> str:
+    """A canonical JSON text for the key parts plus the library versions."""
+    parts = {**parts, "optimlab": optimlab.__version__, "torch": torch.__version__}
+    return json.dumps(parts, sort_keys=True, default=repr)
+
+
+class TrajectoryCache:
+    """Trajectories on disk under ``root``; ``hits`` and ``misses`` count look-ups."""
+
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.root = Path(root)
+        self.hits = 0
+        self.misses = 0
+
+    def _file(self, key: str) -> Path:
+        return self.root / f"{hashlib.sha256(key.encode()).hexdigest()}.npz"
+
+    def load(self, key: str) -> Trajectory | None:
+        file = self._file(key)
+        try:
+            with np.load(file, allow_pickle=False) as data:
+                if str(data["key"]) != key:
+                    raise ValueError("key mismatch")
+                at = int(data["diverged_at"])
+                traj = Trajectory(data["path"].copy(), data["losses"].copy(), None if at < 0 else at)
+        except (OSError, ValueError, KeyError):  # absent, truncated by a foreign writer, or a collision
+            self.misses += 1
+            return None
+        self.hits += 1
+        return traj
+
+    def save(self, key: str, traj: Trajectory) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-", suffix=".npz")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, key=np.array(key), path=traj.path, losses=traj.losses,
+                         diverged_at=np.array(-1 if traj.diverged_at is None else traj.diverged_at))
+            os.replace(tmp, self._file(key))
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def open_cache(cache: bool | str | os.PathLike | TrajectoryCache | None) -> TrajectoryCache | None:
+    """``True``: the default folder; ``False``/``None``: no cache; a path or a cache object: that one."""
+    if isinstance(cache, TrajectoryCache):
+        return cache
+    if cache is True:
+        return TrajectoryCache(default_dir())
+    if cache is None or cache is False:
+        return None
+    if isinstance(cache, (str, os.PathLike)):
+        return TrajectoryCache(cache)
+    raise ValueError(f"Invalid cache: {cache!r}; allowed: True, False, None, a folder path or a TrajectoryCache")

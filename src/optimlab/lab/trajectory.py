@@ -1,0 +1,116 @@
+"""Running optimizers on a surface: many independent trajectories in lockstep.
+
+A 2-D parameter is tiny, so per-step Python overhead dominates. Every trajectory keeps its own leaf
+tensor and its own optimizer, but the surface is evaluated once per step for all of them: the
+parameters are stacked into a ``(B, 2)`` tensor, ``f`` (which maps ``(..., 2)`` to ``(...)``) is
+differentiated once, and each optimizer gets its row of the gradient. Rows do not interact, so each
+trajectory is exactly what it would be alone.
+
+A trajectory diverges when its loss becomes non-finite or exceeds ``DIVERGENCE_FACTOR`` times
+``max(1, |f(start)|)``; it stops there and the rest of its path and losses are NaN.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+
+from optimlab.lab.surfaces import Point, Surface
+
+DIVERGENCE_FACTOR = 1e6
+GRAD_EPS = 1e-6  # as torch.nn.utils.clip_grad_norm_: coef = max_norm / (norm + 1e-6)
+
+Factory = Callable[..., torch.optim.Optimizer]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One trajectory to run: ``factory([param], **hypers)`` builds its optimizer."""
+
+    factory: Factory
+    hypers: dict[str, Any]
+
+
+@dataclass
+class Trajectory:
+    """Positions ``path`` (steps+1, 2) and full losses ``losses`` (steps+1,) from the start on.
+
+    ``diverged_at`` is the first step whose loss exploded (``None`` if it never did).
+    """
+
+    path: np.ndarray
+    losses: np.ndarray
+    diverged_at: int | None = None
+
+    @property
+    def diverged(self) -> bool:
+        return self.diverged_at is not None
+
+    @property
+    def final_loss(self) -> float:
+        """The last loss, ``inf`` for a diverged run (the tuning objective)."""
+        return math.inf if self.diverged else float(self.losses[-1])
+
+
+def clip_rows(grad: torch.Tensor, max_norm: float) -> torch.Tensor:
+    """Clip each row's Euclidean norm to ``max_norm`` (torch.nn.utils.clip_grad_norm_ per trajectory)."""
+    norm = torch.linalg.vector_norm(grad, dim=-1, keepdim=True)
+    return grad * torch.clamp(max_norm / (norm + GRAD_EPS), max=1.0)
+
+
+def run(surface: Surface, jobs: Sequence[Job], start: Point, steps: int, clip: float | None = None) -> list[Trajectory]:
+    """Run every job for ``steps`` steps from ``start``; one trajectory per job, in order."""
+    n = len(jobs)
+    if n == 0:
+        return []
+    params = [torch.tensor(start, dtype=torch.float64, requires_grad=True) for _ in jobs]
+    opts = [job.factory([p], **job.hypers) for p, job in zip(params, jobs)]
+    path = torch.full((n, steps + 1, 2), math.nan, dtype=torch.float64)
+    path[:, 0] = torch.tensor(start, dtype=torch.float64)
+    with torch.no_grad():
+        f0 = float(surface.f(torch.tensor(start, dtype=torch.float64)))
+    limit = DIVERGENCE_FACTOR * max(1.0, abs(f0))
+    diverged_at: list[int | None] = [None] * n
+    active = list(range(n))
+    for t in range(steps):
+        with torch.no_grad():
+            x = torch.stack([params[i] for i in active])
+        x.requires_grad_(True)
+        loss = surface.loss(x, t)
+        (grad,) = torch.autograd.grad(loss.sum(), x)
+        if clip is not None:
+            grad = clip_rows(grad, clip)
+        values = loss.tolist()
+        grad_ok = torch.isfinite(grad).all(-1).tolist()
+        still = []
+        for row, i in enumerate(active):
+            if not (grad_ok[row] and math.isfinite(values[row]) and abs(values[row]) <= limit):
+                diverged_at[i] = t
+                path[i, t] = math.nan
+                continue
+            params[i].grad = grad[row]
+            opts[i].step()
+            still.append(i)
+        active = still
+        if not active:
+            break
+        with torch.no_grad():
+            path[active, t + 1] = torch.stack([params[i] for i in active])
+    with torch.no_grad():
+        losses = surface.f(path)
+    out = []
+    for i in range(n):
+        p, ls = path[i].numpy(), losses[i].numpy()
+        if diverged_at[i] is None:
+            bad = ~np.isfinite(ls) | (np.abs(ls) > limit)
+            if bad.any():  # e.g. a minibatch loss stayed finite while the full loss exploded
+                diverged_at[i] = int(np.argmax(bad))
+        if diverged_at[i] is not None:
+            p[diverged_at[i]:] = math.nan
+            ls[diverged_at[i]:] = math.nan
+        out.append(Trajectory(p.copy(), ls.copy(), diverged_at[i]))
+    return out
