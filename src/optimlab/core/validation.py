@@ -19,10 +19,11 @@ import torch
 def _as_real(name: str, value: Any) -> float:
     if isinstance(value, torch.Tensor):
         if value.numel() != 1:
-            raise ValueError(f"{name} must be a number or a one-element tensor, got a tensor of shape {tuple(value.shape)}")
+            raise ValueError(f"Invalid {name}: a tensor of shape {tuple(value.shape)}; allowed: a number or a "
+                             "one-element tensor")
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, Real):
-        raise ValueError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
+        raise ValueError(f"Invalid {name}: {value!r} ({type(value).__name__}); allowed: a real number")
     return float(value)
 
 

@@ -49,8 +49,13 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    r"""AdamW: :class:`Adam` with decoupled weight decay, :math:`\theta \leftarrow \theta(1-\eta\lambda)`
-    before the Adam step, so decay is not rescaled by the adaptive denominator.
+    r"""AdamW: :class:`Adam` with decoupled weight decay — the weights shrink before the Adam step, so the
+    decay is not rescaled by the adaptive denominator.
+
+    .. math::
+        \theta_t = \theta_{t-1}(1-\eta\lambda) - \eta\, \hat m_t / (\sqrt{\hat v_t} + \epsilon)
+
+    with Adam's bias-corrected moments :math:`\hat m_t, \hat v_t` of the plain gradient.
 
     Defaults: ``lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False``.
     Paper: Loshchilov & Hutter, Decoupled Weight Decay Regularization, ICLR 2019.

@@ -1,0 +1,105 @@
+"""Every invalid hyperparameter raises a ValueError naming the argument, the value and what is allowed."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+import optimlab
+from optimlab import registry
+from optimlab.core.validation import Boolean, Choice, Interval, Pair
+from tests.optimizers.cases import SPEC_IDS
+
+
+def _bad_values(check):
+    if isinstance(check, Interval):
+        out = [math.nan, math.inf, "0.1"]
+        if check.low is not None:
+            out.append(check.low - 1.0)
+        if check.high is not None:
+            out.append(check.high + 1.0)
+        return out
+    if isinstance(check, Pair):
+        return [(0.9,), (1.0, 0.999), (0.9, -0.1), (math.nan, 0.9), "ab"]
+    if isinstance(check, Boolean):
+        return ["yes", 1, None]
+    if isinstance(check, Choice):
+        return ["no-such-option"]
+    return ["no-such-option"]  # engine options with dynamic choices
+
+
+CASES = [
+    pytest.param(spec, h.name, bad, id=f"{spec.name}-{h.name}={bad!r}")
+    for spec in registry.specs() for h in spec.hypers for bad in _bad_values(h.check)
+]
+
+
+@pytest.mark.parametrize("spec,name,bad", CASES)
+def test_invalid_default_is_rejected(spec, name, bad):
+    with pytest.raises(ValueError) as info:
+        spec.make([torch.zeros(2, requires_grad=True)], **{name: bad})
+    msg = str(info.value)
+    assert name in msg and "allowed" in msg
+
+
+@pytest.mark.parametrize("spec", SPEC_IDS)
+def test_invalid_group_override_is_rejected_before_the_group_is_added(spec):
+    opt = spec.make([torch.zeros(2, requires_grad=True)])
+    with pytest.raises(ValueError, match="lr"):
+        opt.add_param_group({"params": [torch.zeros(3, requires_grad=True)], "lr": -1.0})
+    assert len(opt.param_groups) == 1
+
+
+def test_negative_lr_message_names_value_and_range():
+    with pytest.raises(ValueError, match=r"Invalid lr: -0\.1; allowed: a finite number in \[0\.0, inf\)"):
+        optimlab.Adam([torch.zeros(1, requires_grad=True)], lr=-0.1)
+
+
+def test_betas_outside_unit_interval():
+    with pytest.raises(ValueError, match=r"betas\[1\]"):
+        optimlab.Adam([torch.zeros(1, requires_grad=True)], betas=(0.9, 1.0))
+
+
+@pytest.mark.parametrize("kw", [dict(nesterov=True), dict(nesterov=True, momentum=0.9, dampening=0.1)])
+def test_nesterov_needs_momentum_and_no_dampening(kw):
+    with pytest.raises(ValueError, match="nesterov"):
+        optimlab.SGD([torch.zeros(1, requires_grad=True)], **kw)
+
+
+def test_rho_outside_unit_interval():
+    with pytest.raises(ValueError, match="rho"):
+        optimlab.Adadelta([torch.zeros(1, requires_grad=True)], rho=1.5)
+
+
+def test_tensor_instead_of_iterable():
+    with pytest.raises(TypeError, match="iterable"):
+        optimlab.Adam(torch.zeros(3, requires_grad=True))
+
+
+def test_param_in_two_groups():
+    p = torch.zeros(3, requires_grad=True)
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        optimlab.SGD([{"params": [p]}, {"params": [p]}], lr=0.1)
+
+
+def test_unknown_optimizer_name_lists_valid_ones():
+    with pytest.raises(registry.UnknownOptimizerError, match="valid names: sgd, momentum"):
+        registry.get("adamm")
+
+
+def test_unknown_hyperparameter_via_spec_lists_valid_ones():
+    with pytest.raises(TypeError, match="no hyperparameter momentum; valid:"):
+        registry.get("adam").make([torch.zeros(1, requires_grad=True)], momentum=0.9)
+
+
+@pytest.mark.parametrize("spec", SPEC_IDS)
+def test_sparse_gradient_gives_clear_error(spec):
+    emb = torch.nn.Embedding(10, 3, sparse=True)
+    opt = spec.make(emb.parameters())
+    emb(torch.tensor([1, 2])).sum().backward()
+    before = emb.weight.detach().clone()
+    with pytest.raises(ValueError, match="does not support sparse gradients.*param_groups\\[0\\]\\['params'\\]\\[0\\]"):
+        opt.step()
+    assert torch.equal(emb.weight, before)
