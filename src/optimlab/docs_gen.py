@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import argparse
 import inspect
-import os
 import re
-import tempfile
-from pathlib import Path
 
+from optimlab import atomic
 from optimlab.core.registry import Spec, specs
 
 
@@ -107,26 +105,13 @@ def _partial_name(fn) -> str:
     return f"{func.__name__}({kw})" if func else str(fn)
 
 
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--write", metavar="PATH", help="write the Markdown page here (e.g. docs/optimizers.md)")
 
 
 def run(args: argparse.Namespace) -> int:
     if args.write:
-        write_atomic(Path(args.write), markdown())
+        atomic.write_text(args.write, markdown())
         print(f"wrote {args.write}")
         return 0
     rows = specs()

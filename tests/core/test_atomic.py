@@ -1,0 +1,28 @@
+"""Atomic writes: a failure leaves the old content (or nothing), never a partial file or directory."""
+
+from __future__ import annotations
+
+import pytest
+
+from optimlab import atomic
+
+
+def test_write_text_replaces_whole_file(tmp_path):
+    target = tmp_path / "sub" / "a.json"
+    atomic.write_text(target, "one")
+    atomic.write_text(target, "two")
+    assert target.read_text() == "two"
+    assert [p.name for p in target.parent.iterdir()] == ["a.json"]
+
+
+def test_directory_is_moved_in_only_on_success(tmp_path):
+    out = tmp_path / "report"
+    with atomic.directory(out) as d:
+        (d / "index.html").write_text("v1")
+    assert (out / "index.html").read_text() == "v1"
+    with pytest.raises(RuntimeError):
+        with atomic.directory(out) as d:
+            (d / "index.html").write_text("half")
+            raise RuntimeError("boom")
+    assert (out / "index.html").read_text() == "v1"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
