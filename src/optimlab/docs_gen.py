@@ -10,6 +10,7 @@ import inspect
 import re
 
 from optimlab import atomic
+from optimlab.core.adapter import ENGINE_OPTIONS
 from optimlab.core.registry import Spec, specs
 
 
@@ -83,13 +84,14 @@ def markdown(all_specs: list[Spec] | None = None) -> str:
         "|---|---|---|---|---|",
     ]
     for s in all_specs:
-        hp = ", ".join(f"`{h.name}={_fmt(h.default)}`" for h in s.hypers if h.name not in ("impl", "nonfinite"))
+        hp = ", ".join(f"`{h.name}={_fmt(h.default)}`" for h in s.hypers if h.name not in ENGINE_OPTIONS)
         eq = getattr(s.torch_equivalent, "__name__", None) or _partial_name(s.torch_equivalent)
         parts.append(f"| [{s.title}](#{s.name}) | {s.family} | {hp} | {s.lr_range[0]:g} – {s.lr_range[1]:g} | {eq} |")
     parts += ["", "## Valid ranges", "", "| optimizer | hyperparameter | allowed |", "|---|---|---|"]
     for s in all_specs:
         for h in s.hypers:
-            parts.append(f"| {s.title} | `{h.name}` | {h.allowed} |")
+            if h.name not in ENGINE_OPTIONS:
+                parts.append(f"| {s.title} | `{h.name}` | {h.allowed} |")
     for s in all_specs:
         parts += ["", f"<a id=\"{s.name}\"></a>", f"## {s.title}", "", f"*{s.summary}*", "",
                   _math(s.cls.__doc__ or ""), "", f"**Paper:** {s.paper}. **Learning-rate search range:** "

@@ -14,7 +14,7 @@ from optimlab.docs_gen import markdown
 from tests.helpers import loss_fn, make_params
 from tests.optimizers.cases import SPEC_IDS, TORCH_SPECS
 
-ENGINE_OPTIONS = {"impl", "nonfinite"}
+from optimlab.core.adapter import ENGINE_OPTIONS
 TORCH_ONLY = {"foreach", "fused", "capturable", "differentiable"}
 
 

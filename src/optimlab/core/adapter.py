@@ -31,6 +31,8 @@ class _ImplChoice:
 
 
 NONFINITE_MODES = (None, "skip", "raise")
+# Keyword options every optimizer takes that steer the engine rather than the math.
+ENGINE_OPTIONS = ("impl", "nonfinite")
 COMMON_CHECKS.update(maximize=BOOLEAN, impl=_ImplChoice(), nonfinite=Choice(NONFINITE_MODES))
 
 
