@@ -28,6 +28,24 @@ from optimlab.bench import datasets, models
 OptimizerLike = Any  # a registry name, or callable(params, lr, **hypers) -> torch.optim.Optimizer
 
 
+def _inv_sqrt(t: int) -> float:
+    return t ** -0.5
+
+
+# Named step-size schedules (factor of the base lr before update t, 1-based); names can key cached trials.
+SCHEDULES: dict[str, Callable[[int], float]] = {"inv_sqrt": _inv_sqrt}
+
+
+def resolve_schedule(lr_schedule: str | Callable[[int], float] | None) -> Callable[[int], float] | None:
+    """A schedule given by name (see ``SCHEDULES``), as a callable, or ``None`` (constant lr)."""
+    if lr_schedule is None or callable(lr_schedule):
+        return lr_schedule
+    if isinstance(lr_schedule, str) and lr_schedule in SCHEDULES:
+        return SCHEDULES[lr_schedule]
+    raise ValueError(f"Invalid lr_schedule: {lr_schedule!r}; allowed: None, a callable(step) -> factor, "
+                     f"or one of {', '.join(SCHEDULES)}")
+
+
 def _json_float(v: float | None) -> float | None:
     return None if v is None or not math.isfinite(v) else float(v)
 
@@ -172,7 +190,7 @@ class Task:
         seed: int = 0,
         steps: int | None = None,
         hypers: Mapping[str, Any] | None = None,
-        lr_schedule: Callable[[int], float] | None = None,
+        lr_schedule: str | Callable[[int], float] | None = None,
         stop_on_divergence: bool = True,
         callback: Callable[[int, float], bool | None] | None = None,
     ) -> RunResult:
@@ -180,7 +198,7 @@ class Task:
 
         ``optimizer``: a registry name, or ``callable(params, lr, **hypers) -> torch.optim.Optimizer``.
         ``lr_schedule(t)``: a factor applied before update ``t`` (1-based): lr_t = lr · factor(t), so
-        ``lambda t: t ** -0.5`` is the α/√t schedule. ``callback(t, batch_loss)`` runs after update
+        ``lambda t: t ** -0.5`` (or the name ``"inv_sqrt"``) is the α/√t schedule. ``callback(t, batch_loss)`` runs after update
         ``t``; returning ``True`` stops the run (it is then not counted as diverged).
         """
         steps = self.default_steps if steps is None else steps
@@ -189,6 +207,7 @@ class Task:
         if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
             raise ValueError(f"Invalid lr: {lr!r}; allowed: a finite number > 0")
         hypers = dict(hypers or {})
+        lr_schedule = resolve_schedule(lr_schedule)
         model = self.initial_model(seed)
         opt, opt_name = _make_optimizer(optimizer, model.parameters(), float(lr), hypers)
         batches = self.problem.batches(seed, self.batch_size)
