@@ -10,13 +10,16 @@ It owns every policy that is not an optimizer's math:
 * **complex** parameters are processed as real views; **low precision** (fp16/bf16) parameters and
   state are computed in fp32 and written back in their own dtype.
 * **impl**: ``"reference"`` runs the chain tensor by tensor with :class:`~optimlab.core.ops.LoopOps`;
-  ``"foreach"`` runs it once per bucket with :class:`~optimlab.core.ops.ForeachOps`. Further
-  implementations plug in through :func:`register_impl`; every one runs the same chain.
+  ``"foreach"`` runs it once per bucket with :class:`~optimlab.core.ops.ForeachOps`; ``"fused"``
+  (:mod:`optimlab.core.fused`) traces it into one generated kernel per bucket. Further
+  implementations plug in through :func:`register_impl`; every one runs the same chain through
+  :func:`apply_chain`. ``"auto"`` takes the first registered implementation whose check accepts the
+  bucket (fused, then foreach), and records why the others were passed over.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
 import torch
@@ -48,6 +51,9 @@ class Bucket:
     step: int
     fresh: tuple[bool, ...]
     scalars: dict[str, float]
+    chain: Chain = ()
+    prepared: dict[str, Any] = field(default_factory=dict)
+    """Per-step scratch an implementation's check may fill for its runner (e.g. a table of addresses)."""
 
     @property
     def device(self) -> torch.device:
@@ -103,26 +109,41 @@ def _write_back(work: Sequence[Tensor], real: Sequence[Tensor]) -> None:
             r.copy_(w)
 
 
+def apply_chain(ops: Any, chain: Chain, params: Sequence[Any], grads: Sequence[Any], slots: dict[str, Sequence[Any]],
+                states: Sequence[dict[str, Any]], step: int, fresh: Sequence[bool], scalars: dict[str, float],
+                maximize: bool) -> None:
+    """The step every implementation shares: ``u = ±grad``, each transform in turn, then ``params += u``.
+
+    ``params``, ``grads`` and ``slots`` (slot name -> list) are whatever ``ops`` works on: real
+    tensors for :class:`LoopOps` / :class:`ForeachOps`, symbols for the fused tracer.
+    """
+    u = ops.neg(grads) if maximize else grads
+    for transform, is_fresh in zip(chain, fresh):
+        ctx = Context(
+            params=params,
+            state={s.name: slots[s.name] for s in transform.slots},
+            step=step,
+            fresh=is_fresh,
+            scalars={s.name: ([st[s.name] for st in states], scalars[s.name]) for s in transform.scalar_slots},
+        )
+        u = transform.apply(ops, u, ctx)
+    ops.add_(params, u)
+
+
+def slot_names(chain: Chain) -> list[str]:
+    """Names of the chain's per-parameter state buffers, in chain order, without repeats."""
+    return list(dict.fromkeys(s.name for t in chain for s in t.slots))
+
+
 def run_chain(ops: Any, chain: Chain, params: Sequence[Tensor], grads: Sequence[Tensor],
               states: Sequence[dict[str, Any]], step: int, fresh: Sequence[bool], scalars: dict[str, float],
               maximize: bool) -> None:
     """Apply ``chain`` to one bucket with the list operations ``ops``, then add the update to the params."""
     p_work, p_real = _working(params)
     u, _ = _working(grads)
-    if maximize:
-        u = ops.neg(u)
-    slot_names = {s.name for t in chain for s in t.slots}
-    slot_work = {name: _working(st[name] for st in states) for name in slot_names}
-    for transform, is_fresh in zip(chain, fresh):
-        ctx = Context(
-            params=p_work,
-            state={s.name: slot_work[s.name][0] for s in transform.slots},
-            step=step,
-            fresh=is_fresh,
-            scalars={s.name: ([st[s.name] for st in states], scalars[s.name]) for s in transform.scalar_slots},
-        )
-        u = transform.apply(ops, u, ctx)
-    ops.add_(p_work, u)
+    slot_work = {name: _working(st[name] for st in states) for name in slot_names(chain)}
+    apply_chain(ops, chain, p_work, u, {name: work for name, (work, _) in slot_work.items()}, states, step, fresh,
+                scalars, maximize)
     _write_back(p_work, p_real)
     for work, real in slot_work.values():
         _write_back(work, real)
@@ -180,22 +201,50 @@ def _values(ts: list[Tensor]) -> list[float]:
         return [t.item() for t in ts]
 
 
+def _advance_steps(steps: list[Tensor]) -> list[float]:
+    """Add 1 to every ``step`` tensor; return the new values.
+
+    With numba, one compiled call walks the tensors' addresses (``torch._foreach_add_`` on 0-d CPU
+    tensors dispatches once per tensor, microseconds each); otherwise the foreach op.
+    """
+    from optimlab.core import fused
+
+    values = fused.advance_steps(steps) if fused.available() else None
+    if values is not None:
+        return values
+    torch._foreach_add_(steps, 1.0)
+    return _values(steps)
+
+
 def make_buckets(chain: Chain, params: list[Tensor], grads: list[Tensor], states: list[dict[str, Any]]) -> list[Bucket]:
     """Create missing state, advance ``step``, and group the tensors into buckets."""
-    fresh = [init_state(chain, p, st) for p, st in zip(params, states)]
-    steps = [st["step"] for st in states]
-    if steps:
-        torch._foreach_add_(steps, 1.0)
-    step_values = _values(steps)
+    needed = {"step", *slot_names(chain), *(s.name for t in chain for s in t.scalar_slots)}
+    if all(st.keys() >= needed for st in states):  # steady state: nothing to create
+        stale = (False,) * len(chain)
+        fresh = [stale] * len(params)
+    else:
+        fresh = [init_state(chain, p, st) for p, st in zip(params, states)]
+    step_values = _advance_steps([st["step"] for st in states]) if states else []
     scalar_names = [s.name for t in chain for s in t.scalar_slots]
     scalar_values = {n: _values([st[n] for st in states]) for n in scalar_names}
     buckets: dict[tuple, Bucket] = {}
+    if not scalar_names and len(set(step_values)) <= 1 and len(set(fresh)) <= 1:
+        # One step count and no scalar state: only device and dtype split the group.
+        for i, p in enumerate(params):
+            key = (p.device, p.dtype)
+            b = buckets.get(key)
+            if b is None:
+                b = buckets[key] = Bucket([], [], [], int(step_values[i]), fresh[i], {}, chain)
+            b.params.append(p)
+            b.grads.append(grads[i])
+            b.states.append(states[i])
+        return list(buckets.values())
     for i, p in enumerate(params):
         scal = {n: scalar_values[n][i] for n in scalar_names}
         key = (p.device, p.dtype, step_values[i], fresh[i], tuple(scal.values()))
         b = buckets.get(key)
         if b is None:
-            b = buckets[key] = Bucket([], [], [], int(step_values[i]), fresh[i], scal)
+            b = buckets[key] = Bucket([], [], [], int(step_values[i]), fresh[i], scal, chain)
         b.params.append(p)
         b.grads.append(grads[i])
         b.states.append(states[i])
@@ -212,3 +261,12 @@ def step_group(chain: Chain, params: list[Tensor], grads: list[Tensor], states: 
             _IMPLS[name](chain, bucket, maximize)
             used.append((name, reason))
     return used
+
+
+def _register_fused() -> None:
+    from optimlab.core.fused import runner
+
+    register_impl("fused", runner.run, runner.fits, priority=0)
+
+
+_register_fused()

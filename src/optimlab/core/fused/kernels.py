@@ -1,0 +1,100 @@
+"""Kernel cache: generated source on disk, compiled by numba with ``cache=True``, memoised in process.
+
+A kernel is identified by the hash of its generated source (which encodes the program's structure and
+the storage dtype) together with the version of the code generator and of :mod:`prims`. The source is
+written once, atomically, to ``<cache dir>/k_<hash>.py`` and imported from there, so numba's on-disk
+cache (``__pycache__`` beside it) serves the compiled machine code to every later process: the first
+step of a new process costs a file import, not a compile.
+
+The cache directory is ``$OPTIMLAB_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/optimlab/fused`` (default
+``~/.cache/optimlab/fused``); if that is not writable, a per-user temporary directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Callable
+
+from optimlab.atomic import write_text
+from optimlab.core.fused import codegen
+from optimlab.core.fused.trace import Program
+
+_KERNELS: dict[tuple, Callable] = {}
+_LOCK = threading.Lock()
+STATS = {"kernels": 0, "compiled": 0, "loaded": 0}
+"""In this process: kernels made ready, of which compiled by numba and loaded from numba's disk cache."""
+
+
+def _code_version() -> str:
+    here = Path(__file__).parent
+    h = hashlib.sha256()
+    for name in ("prims.py", "codegen.py", "trace.py"):
+        h.update((here / name).read_bytes())
+    return h.hexdigest()[:12]
+
+
+_VERSION = _code_version()
+
+
+def cache_dir() -> Path:
+    """Where generated kernels and numba's compiled code live (created if missing)."""
+    env = os.environ.get("OPTIMLAB_CACHE_DIR")
+    if env:
+        root = Path(env)
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        root = (Path(xdg) if xdg else Path.home() / ".cache") / "optimlab" / "fused"
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        if os.access(root, os.W_OK):
+            return root
+    except OSError:
+        pass
+    fallback = Path(tempfile.gettempdir()) / f"optimlab-fused-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
+    fallback.mkdir(parents=True, exist_ok=True)
+    return fallback
+
+
+def _write_once(path: Path, text: str) -> None:
+    """Write ``text`` atomically unless ``path`` already holds it (keeps numba's cache stamp stable)."""
+    if not (path.exists() and path.read_text() == text):
+        write_text(path, text)
+
+
+def _load(source: str) -> Callable:
+    digest = hashlib.sha256((_VERSION + source).encode()).hexdigest()[:20]
+    path = cache_dir() / f"k_{digest}.py"
+    _write_once(path, source)
+    name = f"optimlab_fused_k_{digest}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)  # numba compiles here, or loads from its disk cache
+    kernel = module.kernel
+    hits = sum(kernel.stats.cache_hits.values())
+    STATS["loaded" if hits else "compiled"] += 1
+    STATS["kernels"] += 1
+    return kernel
+
+
+def kernel_for(program: Program, storage: str) -> Callable:
+    """The compiled kernel for ``program``'s structure over ``storage`` tensors (made once per process)."""
+    key = (program.key, storage)
+    kernel = _KERNELS.get(key)
+    if kernel is None:
+        with _LOCK:
+            kernel = _KERNELS.get(key)
+            if kernel is None:
+                kernel = _KERNELS[key] = _load(codegen.generate(program, storage))
+    return kernel
+
+
+def source_for(program: Program, storage: str) -> str:
+    """The generated source (for inspection and tests)."""
+    return codegen.generate(program, storage)

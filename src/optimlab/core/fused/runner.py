@@ -1,0 +1,143 @@
+"""``impl="fused"``: one generated kernel call per bucket.
+
+:func:`fits` (the ``"auto"`` check) validates every tensor of a bucket — CPU, dense, plain
+``torch.Tensor``/``Parameter``, a supported dtype, state shaped and typed like its parameter — and
+builds the table of addresses the kernel walks (no numpy arrays per tensor, no Python loop around the
+kernel). :func:`run` traces the chain (through :func:`optimlab.core.engine.apply_chain`, as every
+implementation does), fetches the kernel for the traced structure and calls it once with the table and
+the scalar arguments.
+
+Non-contiguous tensors are staged through contiguous copies (the only temporaries, each the size of its
+own parameter) and copied back after the kernel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from optimlab.core import engine, fused
+from optimlab.core.fused.codegen import compute_dtype
+from optimlab.core.fused.trace import Program, Sym, TraceOps
+
+# param dtype -> (kernel storage, elements per tensor element)
+STORAGE = {
+    torch.float32: ("float32", 1), torch.float64: ("float64", 1),
+    torch.float16: ("float16", 1), torch.bfloat16: ("bfloat16", 1),
+    torch.complex64: ("float32", 2), torch.complex128: ("float64", 2),
+}
+_PLAIN = (torch.Tensor, torch.nn.Parameter)
+
+
+@dataclass
+class Table:
+    """What one kernel call walks: addresses (rows: tensors; columns: param, grad, slots) and sizes."""
+
+    storage: str
+    buffers: tuple[str, ...]
+    addrs: np.ndarray
+    sizes: np.ndarray
+    staged: list[tuple[int, int, torch.Tensor, torch.Tensor]] = field(default_factory=list)
+    """(row, column, original, contiguous copy) for tensors that were not contiguous."""
+
+
+class Unfit(Exception):
+    """A bucket the fused kernel cannot run; the message says why."""
+
+
+def _column(ts: list[torch.Tensor], what: str, dtype: torch.dtype, sizes: list[int] | None) -> None:
+    """Check tensors that must match their parameter's dtype (and element count when ``sizes``)."""
+    if not all(type(t) in _PLAIN for t in ts):
+        kind = next(type(t).__name__ for t in ts if type(t) not in _PLAIN)
+        raise Unfit(f"a {what} is a tensor subclass ({kind})")
+    if not all(t.layout is torch.strided for t in ts):
+        raise Unfit(f"a {what} is sparse or not strided")
+    if not all(t.dtype is dtype for t in ts):
+        raise Unfit(f"a {what} has a dtype other than its parameter's {dtype}")
+    if not all(t.is_cpu for t in ts):
+        raise Unfit(f"a {what} is not on the CPU")
+    if sizes is not None and [t.numel() for t in ts] != sizes:
+        raise Unfit(f"a {what} has a shape other than its parameter's")
+
+
+def prepare(bucket: engine.Bucket, slots: list[str]) -> Table:
+    """Validate the bucket and build its :class:`Table`; raises :class:`Unfit` with the reason."""
+    why = fused.unavailable_reason()
+    if why:
+        raise Unfit(why)
+    dtype = bucket.dtype
+    if bucket.device.type != "cpu":
+        raise Unfit(f"no fused kernel for device {bucket.device.type} (the fused engine is CPU-only)")
+    if dtype not in STORAGE:
+        raise Unfit(f"no fused kernel for dtype {dtype}")
+    storage, factor = STORAGE[dtype]
+    params, grads = bucket.params, bucket.grads
+    sizes = [p.numel() for p in params]
+    _column(params, "parameter", dtype, None)
+    _column(grads, "gradient", dtype, None)  # torch keeps grad shape == param shape
+    columns = [params, grads]
+    for name in slots:
+        ts = [st[name] for st in bucket.states]
+        _column(ts, f"state {name!r}", dtype, sizes)
+        columns.append(ts)
+    addrs = np.empty((len(params), len(columns)), np.int64)
+    staged = []
+    for c, ts in enumerate(columns):
+        addrs[:, c] = [t.data_ptr() for t in ts]
+        if not all(t.is_contiguous() for t in ts):
+            for r, t in enumerate(ts):
+                if not t.is_contiguous():
+                    copy = t.contiguous()
+                    staged.append((r, c, t, copy))
+                    addrs[r, c] = copy.data_ptr()
+    n = np.array(sizes, np.int64)
+    if factor != 1:
+        n *= factor
+    return Table(storage, ("param", "grad", *slots), addrs, n, staged)
+
+
+def fits(bucket: engine.Bucket) -> str | None:
+    """``impl="auto"`` check: None if the fused kernel runs this bucket (its table is kept), else why not."""
+    try:
+        bucket.prepared["fused"] = prepare(bucket, engine.slot_names(bucket.chain))
+    except Unfit as exc:
+        return str(exc)
+    return None
+
+
+def trace(chain: engine.Chain, bucket: engine.Bucket, table: Table, maximize: bool) -> Program:
+    """Run the chain on symbols (side effects on scalar state, like ``mu_product``, happen for real)."""
+    program = Program(table.buffers, np.dtype(compute_dtype(table.storage)))
+    syms = program.inputs
+    slots = {name: [syms[name]] for name in table.buffers[2:]}
+    engine.apply_chain(TraceOps(program), chain, [syms["param"]], [syms["grad"]], slots, bucket.states,
+                       bucket.step, bucket.fresh, bucket.scalars, maximize)
+    return program
+
+
+def run(chain: engine.Chain, bucket: engine.Bucket, maximize: bool) -> None:
+    """Engine runner for ``impl="fused"``."""
+    from optimlab.core.fused.kernels import kernel_for
+
+    table = bucket.prepared.get("fused")
+    if table is None:
+        try:
+            table = prepare(bucket, engine.slot_names(chain))
+        except Unfit as exc:
+            raise ValueError(f"impl='fused' cannot run this parameter group: {exc}; allowed: "
+                             "impl='auto' (falls back), 'foreach' or 'reference'") from None
+    program = trace(chain, bucket, table, maximize)
+    kernel = kernel_for(program, table.storage)
+    scalars = np.array(program.scalars, dtype=program.dtype)
+    if table.staged:
+        written = {i for i, _ in program.stores()}
+        kernel(table.addrs, table.sizes, scalars)
+        for _, c, original, copy in table.staged:
+            if c in written:
+                original.copy_(copy)
+    else:
+        kernel(table.addrs, table.sizes, scalars)
+    bucket.prepared.pop("fused", None)
