@@ -12,7 +12,7 @@
 from optimlab.lab import surfaces
 from optimlab.lab.racers import Racer
 from optimlab.lab.racing import RaceResult, Run, race
-from optimlab.lab.render import render
+from optimlab.lab.rendering import render
 from optimlab.lab.surfaces import Surface
 
 __all__ = ["race", "render", "surfaces", "Surface", "RaceResult", "Run", "Racer"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ import torch
 
 import optimlab
 from optimlab.lab.trajectory import Trajectory
+from optimlab.lab.writers import atomic_target
 
 ENV_VAR = "OPTIMLAB_CACHE_DIR"
 
@@ -56,7 +56,9 @@ class TrajectoryCache:
                 if str(data["key"]) != key:
                     raise ValueError("key mismatch")
                 at = int(data["diverged_at"])
-                traj = Trajectory(data["path"].copy(), data["losses"].copy(), None if at < 0 else at)
+                lr = float(data["lr"])
+                traj = Trajectory(data["path"].copy(), data["losses"].copy(), None if at < 0 else at,
+                                  None if np.isnan(lr) else lr)
         except (OSError, ValueError, KeyError):  # absent, truncated by a foreign writer, or a collision
             self.misses += 1
             return None
@@ -64,16 +66,10 @@ class TrajectoryCache:
         return traj
 
     def save(self, key: str, traj: Trajectory) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-", suffix=".npz")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, key=np.array(key), path=traj.path, losses=traj.losses,
-                         diverged_at=np.array(-1 if traj.diverged_at is None else traj.diverged_at))
-            os.replace(tmp, self._file(key))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_target(self._file(key), ".npz") as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, key=np.array(key), path=traj.path, losses=traj.losses,
+                     diverged_at=np.array(-1 if traj.diverged_at is None else traj.diverged_at),
+                     lr=np.array(np.nan if traj.lr is None else traj.lr))
 
 
 def open_cache(cache: bool | str | os.PathLike | TrajectoryCache | None) -> TrajectoryCache | None:

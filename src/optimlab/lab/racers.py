@@ -15,7 +15,6 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-import torch
 
 from optimlab import registry
 from optimlab.lab.trajectory import Factory
@@ -37,14 +36,6 @@ class Racer:
     hypers: Mapping[str, Any] = field(default_factory=dict)
     key: str | None = None
     name: str | None = None  # registry name, when it came from the registry
-
-    def default_lr(self) -> float | None:
-        """The learning rate the factory uses when none is passed (read from a throwaway instance)."""
-        if self.lr is not None:
-            return self.lr
-        opt = self.factory([torch.zeros(2, dtype=torch.float64, requires_grad=True)], **self.hypers)
-        lr = opt.param_groups[0].get("lr")
-        return float(lr) if isinstance(lr, (int, float, torch.Tensor)) else None
 
 
 def factory_key(factory: Any) -> str | None:

@@ -141,7 +141,7 @@ def race(surface: Surface | str, optimizers: Sequence[Any] | str = _racers.SEED_
         else:
             chosen.append((None, "default"))
     trajs = trajectories(surface, [(r, lr) for r, (lr, _) in zip(racers, chosen)], start, steps, clip, store)
-    runs = [Run(r.label, lr if lr is not None else r.default_lr(), source, t.path, t.losses, t.diverged_at,
+    runs = [Run(r.label, t.lr, source, t.path, t.losses, t.diverged_at,
                 tunings.get(r.label))
             for r, (lr, source), t in zip(racers, chosen, trajs)]
     return RaceResult(surface, runs, steps, start, clip, tune,

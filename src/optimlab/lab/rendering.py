@@ -74,12 +74,12 @@ def render(result: RaceResult, out_path: str | os.PathLike, fps: float = DEFAULT
     kind = check_format(out)
     size = check_size(size)
     fps = check_fps(fps)
+    steps = frame_steps(result.steps, frames)
     picture = RaceFigure(result, size=size, three_d=bool(three_d))
     try:
         if kind == ".png":
             writers.write_png(out, _fit(picture.draw(result.steps), size))
             return out
-        steps = frame_steps(result.steps, frames)
 
         def sequence() -> Iterator[np.ndarray]:
             for k in _progress(steps, f"rendering {out.name}", progress):

@@ -182,9 +182,10 @@ def polish_minimum(f: Callable[[Tensor], Tensor], point: Point, iters: int = 20)
     """Refine a tabulated minimum (given to ~6 digits) with Newton steps in float64."""
     p = torch.tensor(point, dtype=torch.float64)
     for _ in range(iters):
-        g = torch.func.grad(f)(p)
-        h = torch.func.hessian(f)(p)
-        p = p - torch.linalg.solve(h, g)
+        q = p.clone().requires_grad_(True)
+        (g,) = torch.autograd.grad(f(q), q, create_graph=True)
+        h = torch.stack([torch.autograd.grad(g[i], q, retain_graph=True)[0] for i in range(2)])
+        p = (q - torch.linalg.solve(h, g)).detach()
     return float(p[0]), float(p[1])
 
 

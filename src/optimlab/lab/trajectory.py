@@ -39,12 +39,14 @@ class Job:
 class Trajectory:
     """Positions ``path`` (steps+1, 2) and full losses ``losses`` (steps+1,) from the start on.
 
-    ``diverged_at`` is the first step whose loss exploded (``None`` if it never did).
+    ``diverged_at`` is the first step whose loss exploded (``None`` if it never did); ``lr`` is the
+    learning rate the optimizer was built with (read from its first param group).
     """
 
     path: np.ndarray
     losses: np.ndarray
     diverged_at: int | None = None
+    lr: float | None = None
 
     @property
     def diverged(self) -> bool:
@@ -62,6 +64,14 @@ def clip_rows(grad: torch.Tensor, max_norm: float) -> torch.Tensor:
     return grad * torch.clamp(max_norm / (norm + GRAD_EPS), max=1.0)
 
 
+def _lr_of(opt: torch.optim.Optimizer) -> float | None:
+    lr = opt.param_groups[0].get("lr") if opt.param_groups else None
+    try:
+        return float(lr)
+    except (TypeError, ValueError):
+        return None
+
+
 def run(surface: Surface, jobs: Sequence[Job], start: Point, steps: int, clip: float | None = None) -> list[Trajectory]:
     """Run every job for ``steps`` steps from ``start``; one trajectory per job, in order."""
     n = len(jobs)
@@ -69,6 +79,7 @@ def run(surface: Surface, jobs: Sequence[Job], start: Point, steps: int, clip: f
         return []
     params = [torch.tensor(start, dtype=torch.float64, requires_grad=True) for _ in jobs]
     opts = [job.factory([p], **job.hypers) for p, job in zip(params, jobs)]
+    lrs = [_lr_of(opt) for opt in opts]
     path = torch.full((n, steps + 1, 2), math.nan, dtype=torch.float64)
     path[:, 0] = torch.tensor(start, dtype=torch.float64)
     with torch.no_grad():
@@ -112,5 +123,5 @@ def run(surface: Surface, jobs: Sequence[Job], start: Point, steps: int, clip: f
         if diverged_at[i] is not None:
             p[diverged_at[i]:] = math.nan
             ls[diverged_at[i]:] = math.nan
-        out.append(Trajectory(p.copy(), ls.copy(), diverged_at[i]))
+        out.append(Trajectory(p.copy(), ls.copy(), diverged_at[i], lrs[i]))
     return out

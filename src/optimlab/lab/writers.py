@@ -24,6 +24,9 @@ def atomic_target(out: Path, suffix: str) -> Iterator[Path]:
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}-", suffix=suffix)
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; a finished file gets the usual permissions
     try:
         yield Path(tmp)
         os.replace(tmp, out)
