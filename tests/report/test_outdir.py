@@ -1,79 +1,63 @@
-"""The report directory appears all at once: a failure leaves the target as it was."""
+"""Where a report may go: refused targets fail before any work, and a failure leaves no report."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from optimlab.report.outdir import AtomicDirectory
+from optimlab.report.compare import write_report
+from optimlab.report.outdir import check_target
+from tests.report import synthetic
 
 
-def _leftovers(parent):
+def _hidden(parent):
     return sorted(p.name for p in parent.iterdir() if p.name.startswith("."))
-
-
-def test_success_renames_the_built_directory_into_place(tmp_path):
-    target = tmp_path / "rep"
-    with AtomicDirectory(target) as tmp:
-        (tmp / "results.json").write_text("{}")
-        assert not target.exists()
-    assert (target / "results.json").read_text() == "{}"
-    assert _leftovers(tmp_path) == []
-
-
-def test_failure_mid_way_leaves_no_target_and_no_temp(tmp_path):
-    target = tmp_path / "rep"
-    with pytest.raises(RuntimeError):
-        with AtomicDirectory(target) as tmp:
-            (tmp / "index.html").write_text("half")
-            raise RuntimeError("boom")
-    assert not target.exists() and _leftovers(tmp_path) == []
-
-
-def test_failure_keeps_the_previous_report_and_success_replaces_it(tmp_path):
-    target = tmp_path / "rep"
-    target.mkdir()
-    (target / "results.json").write_text("old")
-    with pytest.raises(RuntimeError):
-        with AtomicDirectory(target) as tmp:
-            (tmp / "results.json").write_text("new")
-            raise RuntimeError("boom")
-    assert (target / "results.json").read_text() == "old"
-    with AtomicDirectory(target) as tmp:
-        (tmp / "results.json").write_text("new")
-    assert (target / "results.json").read_text() == "new"
-    assert _leftovers(tmp_path) == []
 
 
 def test_refuses_a_directory_that_is_not_a_report(tmp_path):
     (tmp_path / "precious.txt").write_text("keep")
     with pytest.raises(ValueError, match="holds no report"):
-        AtomicDirectory(tmp_path).check()
-    assert (tmp_path / "precious.txt").read_text() == "keep"
+        check_target(tmp_path)
+    with pytest.raises(ValueError, match="holds no report"):
+        write_report(synthetic.results(), tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["precious.txt"]
 
 
 def test_refuses_a_file(tmp_path):
     f = tmp_path / "file"
     f.write_text("x")
     with pytest.raises(ValueError, match="is a file"):
-        AtomicDirectory(f).check()
-
-
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can write into a read-only directory")
-def test_unwritable_parent_is_a_permission_error(tmp_path):
-    ro = tmp_path / "ro"
-    ro.mkdir()
-    ro.chmod(0o500)
-    try:
-        with pytest.raises(PermissionError, match="not writable"):
-            AtomicDirectory(ro / "rep").check()
-    finally:
-        ro.chmod(0o700)
+        check_target(f)
 
 
 def test_parent_that_cannot_be_created_is_a_permission_error(tmp_path):
     blocker = tmp_path / "blocker"
     blocker.write_text("a file where a directory should be")
     with pytest.raises(PermissionError, match="cannot create"):
-        AtomicDirectory(blocker / "sub" / "rep").check()
+        check_target(blocker / "sub" / "rep")
+
+
+def test_a_previous_report_is_replaced_whole(tmp_path):
+    out = tmp_path / "rep"
+    write_report(synthetic.results(), out)
+    (out / "stale.png").write_bytes(b"old figure")
+    write_report(synthetic.results(), out)
+    assert not (out / "stale.png").exists() and (out / "index.html").is_file()
+    assert _hidden(tmp_path) == []
+    assert (out.stat().st_mode & 0o755) == 0o755
+
+
+def test_failure_mid_way_keeps_the_previous_report(tmp_path, monkeypatch):
+    out = tmp_path / "rep"
+    write_report(synthetic.results(), out)
+    before = (out / "index.html").read_bytes()
+    from optimlab.report import compare
+
+    def broken(results, directory, **kwargs):
+        (directory / "index.html").write_text("half a page")
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(compare, "render_html", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        write_report(synthetic.results(), out)
+    assert (out / "index.html").read_bytes() == before
+    assert _hidden(tmp_path) == []

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import argparse
 import base64
 import json
+import shlex
+from pathlib import Path
 
 import pytest
 
 from optimlab.report import table
-from optimlab.report.compare import write_report
+from optimlab.report.cli import add_arguments, settings_from_args
+from optimlab.report.compare import Settings, command_line, write_report
 from optimlab.report.figures import PALETTE, styles
 from optimlab.report.html import data_uri
 from optimlab.report.schema import problems, validate
-from optimlab.report.terminal import summary_table
+from optimlab.report.terminal import SHORT, TERMINAL_COLUMNS, summary_table
 from tests.report import synthetic
 from tests.report.page import parse
 
@@ -82,7 +86,7 @@ def test_markdown_and_terminal_tables_have_the_same_cells(report):
     assert len(md) == 2 + len(res["optimizers"])
     assert md[2] == "| " + " | ".join(table.row(res["optimizers"]["adam"])) + " |"
     rich_table = summary_table(res)
-    assert [c.header for c in rich_table.columns] == list(table.COLUMNS)
+    assert [c.header for c in rich_table.columns] == [SHORT.get(c, c) for c in TERMINAL_COLUMNS]
     assert rich_table.row_count == 2
 
 
@@ -112,3 +116,16 @@ def test_data_uri_rejects_non_images(tmp_path):
     bad.write_text("x")
     with pytest.raises(ValueError, match="Invalid figure file"):
         data_uri(bad)
+
+
+def test_command_line_reproduces_the_settings_and_hides_passwords():
+    assert command_line(Settings()) == "optimlab compare"
+    s = Settings(experiment="kingma2015-logreg", quick=True, race=False, lr_range=(1e-4, 1.0), seeds=5,
+                 storage="postgresql://me:pw@db/optuna", out=Path("o"))
+    line = command_line(s)
+    assert line == ("optimlab compare --experiment kingma2015-logreg --quick --seeds 5 --lr-range 0.0001:1 "
+                    "--no-race --storage 'postgresql://me:***@db/optuna' --out o")
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    argv = [a.replace("***", "pw") for a in shlex.split(line)[2:]]
+    assert settings_from_args(parser.parse_args(argv)) == s

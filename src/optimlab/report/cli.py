@@ -70,9 +70,12 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 
 def run(args: argparse.Namespace) -> int:
+    import torch
+
     from optimlab.report.compare import compare
     from optimlab.report.terminal import make_console, summary_table
 
+    torch.set_num_threads(1)  # tiny models: one thread each is fastest, and the machine is shared
     console = make_console()
     outcome = compare(settings_from_args(args), console=console)
     results = outcome.results

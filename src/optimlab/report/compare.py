@@ -21,9 +21,9 @@ from optimlab import __version__, registry
 from optimlab.report import experiments as _experiments
 from optimlab.report import table
 from optimlab.report.schema import SCHEMA, validate
-from optimlab.report.figures import BANDS, curve_figure
+from optimlab.report.figures import BANDS, curve_figure, palette_cycle
 from optimlab.report.html import render_html
-from optimlab.report.outdir import AtomicDirectory
+from optimlab.report.outdir import check_target, publishable
 from optimlab.report.stats import curve_band, summary
 
 DEFAULT_TASK = "digits-mlp"
@@ -52,7 +52,9 @@ class Settings:
     workers: int = 1
     experiment: str | None = None
     race: bool = True
-    race_steps: int = 150
+    race_steps: int = 300
+    race_frames: int = 60
+    race_size: tuple[int, int] = (800, 480)
     band: str = "minmax"
     out: Path = DEFAULT_OUT
     lr_schedule: str | None = None
@@ -104,13 +106,8 @@ def resolve(s: Settings) -> Settings:
 def quick_settings(s: Settings, task) -> Settings:
     """``--quick``: a quarter of the steps, one tuning seed, one lr per decade, a short race."""
     steps = s.steps or max(20, task.default_steps // 4)
-    return replace(s, steps=steps, tune_seeds=1, per_decade=1, race_steps=min(s.race_steps, 60))
-
-
-def default_storage(out: Path) -> str:
-    """The Optuna storage a compare run shares with its reruns: a SQLite file beside the report."""
-    out = Path(out).expanduser().absolute()
-    return f"sqlite:///{out.parent / (out.name + '.studies.db')}"
+    return replace(s, steps=steps, tune_seeds=1, per_decade=1, race_steps=min(s.race_steps, 100), race_frames=30,
+                   race_size=(640, 384))
 
 
 # ---------------------------------------------------------------- aggregation
@@ -121,7 +118,6 @@ def _last(values: Sequence[float] | None) -> float | None:
 
 def summarise_runs(spec, tuned, runs: Sequence[Any]) -> dict:
     """One optimizer's entry in ``results.json`` from its tuning result and its evaluation runs."""
-    tuned_d = tuned.to_dict()
     rr = tuned.robust_range
     return {
         "title": spec.title,
@@ -129,7 +125,8 @@ def summarise_runs(spec, tuned, runs: Sequence[Any]) -> dict:
         "best_lr": tuned.best_lr,
         "robust_range": list(rr) if rr else None,
         "diverged_trials": tuned.diverged_trials,
-        "tuning": {"trials": tuned_d.get("trials", tuned.trials) if isinstance(tuned.trials, int) else len(tuned.trials),
+        "tuning": {"trials": len(tuned.trials), "ran": tuned.ran, "reused": len(tuned.trials) - tuned.ran,
+                   "lrs": list(tuned.lrs), "seeds": list(tuned.seeds), "study": tuned.study_name,
                    "per_lr": tuned.per_lr},
         "runs": len(runs),
         "seeds": [r.seed for r in runs],
@@ -209,21 +206,31 @@ def method_lines(results: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+# Settings field -> its command-line flag (booleans: the flag that turns the default around).
+FLAGS = {"experiment": "--experiment", "task": "--task", "optimizers": "--optimizers", "quick": "--quick",
+         "seeds": "--seeds", "tune_seeds": "--tune-seeds", "per_decade": "--per-decade", "lr_range": "--lr-range",
+         "steps": "--steps", "workers": "--workers", "band": "--band", "race": "--no-race",
+         "race_steps": "--race-steps", "storage": "--storage", "out": "--out"}
+
+
 def command_line(s: Settings) -> str:
+    """The ``optimlab compare`` command that reproduces ``s`` (flags only where they differ from the defaults)."""
+    from optimlab.tune.study import mask_url
+
+    defaults = Settings()
     parts = ["optimlab", "compare"]
-    if s.experiment:
-        parts += ["--experiment", s.experiment]
-    else:
-        if s.task != DEFAULT_TASK:
-            parts += ["--task", s.task]
-        if s.optimizers != DEFAULT_OPTIMIZERS:
-            parts += ["--optimizers", ",".join(s.optimizers)]
-    if s.quick:
-        parts.append("--quick")
-    if s.seeds != Settings.seeds:
-        parts += ["--seeds", str(s.seeds)]
-    if s.out != DEFAULT_OUT:
-        parts += ["--out", str(s.out)]
+    for name, flag in FLAGS.items():
+        value = getattr(s, name)
+        if value == getattr(defaults, name) or (s.experiment and name in ("task", "optimizers")):
+            continue
+        if isinstance(value, bool):
+            parts.append(flag)
+        elif name == "optimizers":
+            parts += [flag, ",".join(value)]
+        elif name == "lr_range":
+            parts += [flag, f"{value[0]:g}:{value[1]:g}"]
+        else:
+            parts += [flag, mask_url(value) if name == "storage" else str(value)]
     return shlex.join(parts)
 
 
@@ -243,7 +250,7 @@ def _settings_dict(s: Settings, steps: int, storage: str, tune_seeds: Sequence[i
         "optimizers": list(s.optimizers), "seeds": list(eval_seeds), "tune_seeds": list(tune_seeds),
         "per_decade": s.per_decade, "lr_range": list(s.lr_range) if s.lr_range else None, "steps": steps,
         "quick": s.quick, "workers": s.workers, "band": s.band, "robust_tol": ROBUST_TOL,
-        "lr_schedule": s.lr_schedule, "hypers": {k: dict(v) for k, v in s.hypers.items()},
+        "lr_schedule": _experiments.schedule_label(s.lr_schedule), "hypers": {k: dict(v) for k, v in s.hypers.items()},
         "storage_kind": storage.split(":", 1)[0], "race": s.race,
     }
 
@@ -261,6 +268,7 @@ def compare(settings: Settings, console=None) -> Outcome:
     from optimlab import tune as _tune
     from optimlab.bench import tasks
     from optimlab.report.terminal import make_console, make_progress
+    from optimlab.tune.grid import resolve_lrs
 
     started = time.perf_counter()
     s = resolve(settings)
@@ -268,43 +276,48 @@ def compare(settings: Settings, console=None) -> Outcome:
     if s.quick:
         s = quick_settings(s, task)
     steps = s.steps or task.default_steps
-    grids = {n: registry.get(n).lr_grid(s.per_decade, s.lr_range) for n in s.optimizers}
-    storage = s.storage or default_storage(s.out)
-    AtomicDirectory(s.out).check()
+    grids = {n: resolve_lrs(registry.get(n), None, s.per_decade, s.lr_range) for n in s.optimizers}
+    check_target(s.out)
+    storage = s.storage or _tune.default_storage()
     _tune.check_storage(storage)
     tune_seeds = tuple(range(s.tune_seeds))
     eval_seeds = tuple(range(s.tune_seeds, s.tune_seeds + s.seeds))
     console = console or make_console()
-    extra = {"lr_schedule": s.lr_schedule} if s.lr_schedule else {}
 
     entries: dict[str, dict] = {}
     tuned: dict[str, Any] = {}
     race_result = None
+    n_trials = sum(len(g) for g in grids.values()) * len(tune_seeds)
     with make_progress(console) as progress:
-        bar_tune = progress.add_task("tuning learning rates", total=len(s.optimizers), note="")
-        bar_train = progress.add_task(f"training at best lr ×{s.seeds}", total=len(s.optimizers) * s.seeds, note="")
+        bar_tune = progress.add_task("tuning learning rates", total=n_trials, note="")
+        bar_train = progress.add_task(f"training at best lr ×{s.seeds} seeds", total=len(s.optimizers) * s.seeds,
+                                      note="")
         bar_race = progress.add_task("race on a 2-D surface", total=1 if s.race else 0, note="")
         for name in s.optimizers:
             spec = registry.get(name)
             progress.update(bar_tune, note=f"{spec.title}: {len(grids[name])} lrs × {len(tune_seeds)} seeds")
             tr = _tune.tune(task, name, lrs=grids[name], seeds=tune_seeds, steps=steps, storage=storage,
-                            workers=s.workers, robust_tol=ROBUST_TOL, hypers=s.hypers.get(name), **extra)
+                            workers=s.workers, robust_tol=ROBUST_TOL, hypers=s.hypers.get(name),
+                            lr_schedule=s.lr_schedule)
             tuned[name] = tr
-            progress.advance(bar_tune)
+            progress.advance(bar_tune, len(grids[name]) * len(tune_seeds))
             runs = []
-            for seed in eval_seeds:
+            for seed in eval_seeds if tr.best_lr is not None else ():
                 progress.update(bar_train, note=f"{spec.title} lr={tr.best_lr:.3g} seed {seed}")
                 runs.append(task.run(name, tr.best_lr, seed=seed, steps=steps, hypers=s.hypers.get(name),
-                                     **extra))
+                                     lr_schedule=s.lr_schedule))
                 progress.advance(bar_train)
+            if tr.best_lr is None:  # every lr diverged: nothing to evaluate
+                progress.advance(bar_train, s.seeds)
             entries[name] = summarise_runs(spec, tr, runs)
-        progress.update(bar_tune, note="done")
+        reused = sum(len(t.trials) - t.ran for t in tuned.values())
+        progress.update(bar_tune, note=f"done ({reused} trials reused from the study)")
         progress.update(bar_train, note="done")
         if s.race:
             from optimlab import lab
 
             progress.update(bar_race, note=f"{RACE_SURFACE}, {s.race_steps} steps, tuning lrs on the surface")
-            race_result = lab.race(RACE_SURFACE, list(s.optimizers), steps=s.race_steps, tune=True)
+            race_result = lab.race(RACE_SURFACE, list(s.optimizers), steps=s.race_steps, tune=True, cache=True)
             progress.advance(bar_race)
             progress.update(bar_race, note="done")
 
@@ -320,7 +333,7 @@ def compare(settings: Settings, console=None) -> Outcome:
         "task": _task_dict(task, steps),
         "settings": _settings_dict(s, steps, storage, tune_seeds, eval_seeds),
         "optimizers": entries,
-        "race": ({"surface": RACE_SURFACE, "steps": s.race_steps} if race_result is not None else None),
+        "race": race_dict(race_result, s) if race_result is not None else None,
         "figures": [],
         "seconds": 0.0,
     }
@@ -329,6 +342,17 @@ def compare(settings: Settings, console=None) -> Outcome:
     results["method"] = method_lines(results)
     out = write_report(results, s.out, tuned=tuned, race_result=race_result, started=started)
     return Outcome(results=results, out=out, tuned=tuned)
+
+
+def race_dict(race_result, s: Settings) -> dict:
+    """The race's settings and outcome for ``results.json``: each racer's lr (tuned on the surface) and final loss."""
+    return {
+        "surface": RACE_SURFACE, "steps": race_result.steps, "frames": s.race_frames, "size": list(s.race_size),
+        "title": race_result.title(),
+        "runs": [{"label": r.label, "lr": r.lr, "lr_source": r.lr_source,
+                  "final_loss": r.final_loss if math.isfinite(r.final_loss) else None, "diverged_at": r.diverged_at}
+                 for r in race_result.runs],
+    }
 
 
 FIGURES = {
@@ -364,12 +388,14 @@ def write_figures(results: dict, directory: Path, *, tuned: Mapping[str, Any] | 
     if tuned:
         from optimlab import tune as _tune
 
-        _tune.sensitivity_plot(list(tuned.values()), directory / "sensitivity.png")
+        with palette_cycle():  # the U-curves in the same colours as the other figures
+            _tune.sensitivity_plot([tuned[n] for n in opts if n in tuned], directory / "sensitivity.png")
         add("sensitivity", "sensitivity.png")
     if race_result is not None:
         from optimlab import lab
 
-        lab.render(race_result, directory / "race.gif")
+        race = results["race"]
+        lab.render(race_result, directory / "race.gif", size=tuple(race["size"]), frames=race["frames"])
         add("race", "race.gif", surface=results["race"]["surface"])
     return figs
 
@@ -377,7 +403,11 @@ def write_figures(results: dict, directory: Path, *, tuned: Mapping[str, Any] | 
 def write_report(results: dict, out: str | Path, *, tuned: Mapping[str, Any] | None = None, race_result=None,
                  started: float | None = None) -> Path:
     """Write figures, ``results.json``, ``results.md`` and ``index.html`` into ``out``, all at once."""
-    with AtomicDirectory(out) as tmp:
+    from optimlab import atomic
+
+    target = check_target(out)
+    with atomic.directory(target) as tmp:
+        publishable(tmp)
         results["figures"] = write_figures(results, tmp, tuned=tuned, race_result=race_result)
         if started is not None:
             results["seconds"] = round(time.perf_counter() - started, 2)
@@ -385,4 +415,4 @@ def write_report(results: dict, out: str | Path, *, tuned: Mapping[str, Any] | N
         (tmp / "results.json").write_text(json.dumps(results, indent=1, allow_nan=False) + "\n", encoding="utf-8")
         (tmp / "results.md").write_text(table.markdown(results), encoding="utf-8")
         render_html(results, tmp)
-    return AtomicDirectory(out).target
+    return target

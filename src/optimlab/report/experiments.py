@@ -14,6 +14,14 @@ from typing import Any, Callable, Mapping
 Finding = Callable[[Mapping[str, Any], "Experiment"], dict]
 
 
+# How the report writes the step-size schedules of optimlab.bench.tasks.SCHEDULES.
+SCHEDULE_LABELS = {"inv_sqrt": "α/√t (the lr divided by √t before update t)"}
+
+
+def schedule_label(name: str | None) -> str | None:
+    return None if name is None else SCHEDULE_LABELS.get(name, name)
+
+
 @dataclass(frozen=True)
 class Experiment:
     name: str

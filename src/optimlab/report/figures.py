@@ -1,7 +1,8 @@
 """The report's figures: training loss and validation accuracy vs step, one colour per optimizer.
 
-Colours are the Okabe–Ito palette (distinguishable with the common colour-vision deficiencies); past
-eight optimizers the colours repeat with a different line style, so every curve stays distinct.
+Colours are the lab's Okabe–Ito palette in the lab's order (distinguishable with the common colour-vision
+deficiencies), so an optimizer has the same colour in the curves and in the race animation; past eight
+optimizers the colours repeat with a different line style, so every curve stays distinct.
 Each curve is the mean over seeds with a shaded band (min–max by default, or ±1 std).
 """
 
@@ -11,8 +12,8 @@ import math
 from pathlib import Path
 from typing import Mapping, Sequence
 
-# Okabe & Ito (2008), "Color Universal Design"; yellow last, it is the faintest on white.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442")
+from optimlab.lab.figure import OKABE_ITO as PALETTE
+
 LINESTYLES = ("-", "--", ":", "-.")
 BANDS = ("minmax", "std")
 
@@ -21,6 +22,14 @@ def styles(names: Sequence[str]) -> dict[str, dict[str, str]]:
     """``name -> {"color", "linestyle"}`` in the given order (stable across every figure of a report)."""
     return {name: {"color": PALETTE[i % len(PALETTE)], "linestyle": LINESTYLES[(i // len(PALETTE)) % len(LINESTYLES)]}
             for i, name in enumerate(names)}
+
+
+def palette_cycle():
+    """A matplotlib rc context whose colour cycle is :data:`PALETTE` (for figures drawn by other modules)."""
+    import matplotlib
+    from cycler import cycler
+
+    return matplotlib.rc_context({"axes.prop_cycle": cycler(color=list(PALETTE))})
 
 
 def _pyplot():

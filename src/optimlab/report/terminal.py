@@ -10,7 +10,10 @@ from optimlab.report import table as _table
 def make_console(quiet: bool = False):
     from rich.console import Console
 
-    return Console(stderr=True, quiet=quiet)
+    console = Console(stderr=True, quiet=quiet)
+    if not console.is_terminal:  # a log file or a pipe: room for the whole table on one line per row
+        console = Console(stderr=True, quiet=quiet, width=110)
+    return console
 
 
 def make_progress(console):
@@ -21,15 +24,26 @@ def make_progress(console):
                     TimeElapsedColumn(), TextColumn("{task.fields[note]}"), console=console)
 
 
+# The terminal shows the columns that fit 80 characters; the page and results.md show them all.
+TERMINAL_COLUMNS = ("optimizer", "best lr", "final train loss", "val acc", "test acc", "steps to target",
+                    "diverged (tuning)")
+SHORT = {"final train loss": "train loss", "steps to target": "steps→target", "diverged (tuning)": "diverged"}
+
+
 def summary_table(results: Mapping[str, Any]):
-    """The results as a rich Table, one row per optimizer, the same columns as the report."""
+    """The results as a rich Table, one row per optimizer (the report's main columns)."""
+    from rich import box
     from rich.table import Table
 
     seeds = results["settings"]["seeds"]
-    table = Table(title=f"{results['title']} — mean ± std over {len(seeds)} seeds, target loss "
-                        f"{results['task']['target_loss']:g}", title_justify="left")
-    for i, col in enumerate(_table.COLUMNS):
-        table.add_column(col, justify="left" if i == 0 else "right")
+    table = Table(title=f"{results['title']}: mean ± std over {len(seeds)} seeds, target loss "
+                        f"{results['task']['target_loss']:g}", title_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False)
+    keep = [_table.COLUMNS.index(c) for c in TERMINAL_COLUMNS]
+    for i in keep:
+        name = _table.COLUMNS[i]
+        table.add_column(SHORT.get(name, name), justify="left" if i == 0 else "right", no_wrap=True)
     for r in results["optimizers"].values():
-        table.add_row(*_table.row(r))
+        cells = _table.row(r)
+        table.add_row(*(cells[i] for i in keep))
     return table
