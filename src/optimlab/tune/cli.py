@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from optimlab import registry
     from optimlab.atomic import write_text
     from optimlab.bench import tasks
-    from optimlab.tune import default_storage, grid, sensitivity_plot, tune
+    from optimlab.tune import check_storage, default_storage, grid, sensitivity_plot, tune
 
     task = tasks.get(args.task)
     spec = registry.get(args.optimizer)
@@ -85,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
         value = getattr(args, name)
         if value is not None and value < 1:
             raise ValueError(f"Invalid --{name}: {value}; allowed: an integer >= 1")
+    if args.storage:
+        check_storage(args.storage)  # before anything is created
     out = _check_out(Path(args.out))
     storage = args.storage or default_storage(out)
     torch.set_num_threads(1)

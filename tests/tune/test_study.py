@@ -1,0 +1,112 @@
+"""The study under concurrency and interruption: atomic claims, no duplicate runs, resume after a kill."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+
+from optimlab.bench import tasks
+from optimlab.tune import study, tune
+
+QUAD = tasks.get("quadratic")
+
+
+def _plan(n: int, steps: int = 5) -> list[study.TrialSpec]:
+    return [study.TrialSpec("quadratic", "sgd", 1e-3 * (i + 1), 0, steps) for i in range(n)]
+
+
+def _claimer(url: str, keys: list[str], barrier, queue) -> None:
+    storage = study.open_storage(url)
+    s = study.load_study(storage, "race")
+    barrier.wait()
+    got = []
+    while (trial := study._claim(s, storage, set(keys))) is not None:
+        got.append(trial.user_attrs["key"])
+    queue.put(got)
+
+
+def test_concurrent_claims_never_hand_one_trial_to_two_processes(storage_url):
+    plan = _plan(60)
+    s = study.load_study(study.open_storage(storage_url), "race")
+    study.enqueue_missing(s, plan)
+    ctx = mp.get_context("fork")  # the claimers touch no torch state: a plain fork is safe and fast
+    barrier, queue = ctx.Barrier(3), ctx.Queue()
+    procs = [ctx.Process(target=_claimer, args=(storage_url, [p.key for p in plan], barrier, queue))
+             for _ in range(3)]
+    for p in procs:
+        p.start()
+    claimed = [queue.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join()
+    flat = [k for got in claimed for k in got]
+    assert sorted(flat) == sorted(p.key for p in plan)  # every trial claimed exactly once
+    assert sum(1 for got in claimed if got) >= 2  # the processes really competed
+
+
+def test_a_key_enqueued_twice_runs_once(storage_url):
+    plan = _plan(4)
+    storage = study.open_storage(storage_url)
+    s = study.load_study(storage, "dup")
+    study.enqueue_missing(s, plan)
+    for spec in plan:  # a second coordinator racing the first enqueues the same keys again
+        s.enqueue_trial({"lr": spec.lr, "seed": spec.seed, "steps": spec.steps}, user_attrs={"key": spec.key})
+    assert study.work(s, storage, plan) == len(plan)
+    trials = s.get_trials()
+    complete = Counter(t.user_attrs["key"] for t in trials if t.state.name == "COMPLETE")
+    assert set(complete.values()) == {1} and len(complete) == len(plan)
+    dups = [t for t in trials if "duplicate_of" in t.user_attrs]
+    assert len(dups) == len(plan) and all(t.state.name == "FAIL" for t in dups)
+
+
+def test_two_workers_share_one_study_without_duplicates(tmp_path):
+    kwargs = dict(per_decade=2, seeds=(0, 1), steps=150)
+    solo = tune(QUAD, "sgd", storage=f"sqlite:///{tmp_path / 'solo.db'}", **kwargs)
+    url = f"sqlite:///{tmp_path / 'pair.db'}"
+    pair = tune(QUAD, "sgd", storage=url, workers=2, **kwargs)
+    assert pair.ran == len(pair.trials) == len(solo.trials)
+    s = study.load_study(study.open_storage(url), pair.study_name)
+    complete = Counter(t.user_attrs["key"] for t in s.get_trials() if t.state.name == "COMPLETE")
+    assert set(complete.values()) == {1} and len(complete) == len(pair.trials)
+    assert not [t for t in s.get_trials() if t.state.name != "COMPLETE"]
+    assert pair.best_lr == solo.best_lr
+    assert [e["mean_val_loss"] for e in pair.per_lr] == [e["mean_val_loss"] for e in solo.per_lr]
+
+
+def test_a_killed_sweep_resumes_without_redoing_or_losing_finished_trials(storage_url):
+    steps = 800
+    code = ("import torch; torch.set_num_threads(1)\n"
+            "from optimlab.tune import tune\n"
+            f"tune('quadratic', 'sgd', seeds=(0,), steps={steps}, storage={storage_url!r}, stale_after=2)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, "OMP_NUM_THREADS": "1"})
+    storage = study.open_storage(storage_url, stale_after=2)
+    name = "optimlab/quadratic/sgd"
+    deadline = time.monotonic() + 240
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                done = [t for t in study.load_study(storage, name).get_trials() if t.state.name == "COMPLETE"]
+            except Exception:  # the study is not created yet
+                done = []
+            if len(done) >= 3:
+                break
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    before = {t.user_attrs["key"]: t.number for t in study.load_study(storage, name).get_trials()
+              if t.state.name == "COMPLETE"}
+    assert 3 <= len(before) < 13, "the sweep was not interrupted mid-way"
+
+    resumed = tune(QUAD, "sgd", seeds=(0,), steps=steps, storage=storage_url, stale_after=2)
+    assert resumed.ran == len(resumed.trials) - len(before)  # nothing finished was redone
+    final = {t["key"]: t["number"] for t in resumed.trials}
+    assert all(final[k] == n for k, n in before.items())  # nothing finished was lost or replaced
+    trials = study.load_study(storage, name).get_trials()
+    complete = Counter(t.user_attrs["key"] for t in trials if t.state.name == "COMPLETE")
+    assert set(complete.values()) == {1} and len(complete) == 13
+    assert not [t for t in trials if t.state.name in ("RUNNING", "WAITING")]
