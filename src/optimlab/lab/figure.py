@@ -178,9 +178,9 @@ class RaceFigure:
                           va="top")
 
     # -- per frame -----------------------------------------------------------------------------
-    def draw(self, k: int) -> np.ndarray:
-        """The picture at step ``k`` as an (H, W, 3) uint8 array."""
-        self.canvas.restore_region(self.background)
+    def update(self, k: int) -> list:
+        """Set the moving artists to step ``k``; returns them in drawing order."""
+        artists = []
         for run, head, gap, trail, point, curve in zip(self.result.runs, self.heads, self.gaps, self.trails,
                                                        self.points, self.curves):
             path = run.path[:k + 1]
@@ -193,10 +193,18 @@ class RaceFigure:
                 trail.set_data(path[:, 0], path[:, 1])
                 point.set_data(path[h:h + 1, 0], path[h:h + 1, 1])
             curve.set_data(np.arange(k + 1), gap[:k + 1])
-            for artist in (trail, point, curve):
-                self.fig.draw_artist(artist)
+            artists += [trail, point, curve]
         self.counter.set_text(f"step {k}/{self.result.steps}")
-        self.fig.draw_artist(self.counter)
+        return [*artists, self.counter]
+
+    def draw(self, k: int) -> np.ndarray:
+        """The picture at step ``k`` as an (H, W, 3) uint8 array: background plus the moving artists."""
+        self.canvas.restore_region(self.background)
+        for artist in self.update(k):
+            self.fig.draw_artist(artist)
+        return self.pixels()
+
+    def pixels(self) -> np.ndarray:
         return np.asarray(self.canvas.buffer_rgba())[..., :3].copy()
 
     def close(self) -> None:

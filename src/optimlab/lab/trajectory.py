@@ -80,37 +80,42 @@ def run(surface: Surface, jobs: Sequence[Job], start: Point, steps: int, clip: f
     params = [torch.tensor(start, dtype=torch.float64, requires_grad=True) for _ in jobs]
     opts = [job.factory([p], **job.hypers) for p, job in zip(params, jobs)]
     lrs = [_lr_of(opt) for opt in opts]
-    path = torch.full((n, steps + 1, 2), math.nan, dtype=torch.float64)
-    path[:, 0] = torch.tensor(start, dtype=torch.float64)
+    start_t = torch.tensor(start, dtype=torch.float64)
     with torch.no_grad():
-        f0 = float(surface.f(torch.tensor(start, dtype=torch.float64)))
+        f0 = float(surface.f(start_t))
     limit = DIVERGENCE_FACTOR * max(1.0, abs(f0))
     diverged_at: list[int | None] = [None] * n
     active = list(range(n))
+    # positions[t] holds the active rows' positions at step t (stacked for the gradient anyway)
+    positions: list[tuple[list[int], torch.Tensor]] = []
     for t in range(steps):
         with torch.no_grad():
             x = torch.stack([params[i] for i in active])
-        x.requires_grad_(True)
+        positions.append((active, x))
+        x = x.requires_grad_(True)
         loss = surface.loss(x, t)
         (grad,) = torch.autograd.grad(loss.sum(), x)
         if clip is not None:
             grad = clip_rows(grad, clip)
-        values = loss.tolist()
-        grad_ok = torch.isfinite(grad).all(-1).tolist()
-        still = []
-        for row, i in enumerate(active):
-            if not (grad_ok[row] and math.isfinite(values[row]) and abs(values[row]) <= limit):
+        rows = grad.unbind(0)
+        bad = ~(torch.isfinite(grad).all(-1) & (loss.abs() <= limit))  # NaN fails the comparison too
+        if bool(bad.any()):
+            flags = bad.tolist()
+            for i in [i for i, b in zip(active, flags) if b]:
                 diverged_at[i] = t
-                path[i, t] = math.nan
-                continue
-            params[i].grad = grad[row]
+            rows = [g for g, b in zip(rows, flags) if not b]
+            active = [i for i, b in zip(active, flags) if not b]
+        for i, g in zip(active, rows):
+            params[i].grad = g
             opts[i].step()
-            still.append(i)
-        active = still
         if not active:
             break
+    else:
         with torch.no_grad():
-            path[active, t + 1] = torch.stack([params[i] for i in active])
+            positions.append((active, torch.stack([params[i] for i in active])))
+    path = torch.full((n, steps + 1, 2), math.nan, dtype=torch.float64)
+    for t, (idx, x) in enumerate(positions):
+        path[idx, t] = x.detach()
     with torch.no_grad():
         losses = surface.f(path)
     out = []
