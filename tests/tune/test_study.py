@@ -31,7 +31,7 @@ def _claimer(url: str, keys: list[str], barrier, queue) -> None:
 
 
 def test_concurrent_claims_never_hand_one_trial_to_two_processes(storage_url):
-    plan = _plan(60)
+    plan = _plan(30)
     s = study.load_study(study.open_storage(storage_url), "race")
     study.enqueue_missing(s, plan)
     ctx = mp.get_context("fork")  # the claimers touch no torch state: a plain fork is safe and fast
@@ -64,7 +64,7 @@ def test_a_key_enqueued_twice_runs_once(storage_url):
 
 
 def test_two_workers_share_one_study_without_duplicates(tmp_path):
-    kwargs = dict(per_decade=2, seeds=(0, 1), steps=150)
+    kwargs = dict(per_decade=1, seeds=(0, 1), steps=60)
     solo = tune(QUAD, "sgd", storage=f"sqlite:///{tmp_path / 'solo.db'}", **kwargs)
     url = f"sqlite:///{tmp_path / 'pair.db'}"
     pair = tune(QUAD, "sgd", storage=url, workers=2, **kwargs)
@@ -78,10 +78,11 @@ def test_two_workers_share_one_study_without_duplicates(tmp_path):
 
 
 def test_a_killed_sweep_resumes_without_redoing_or_losing_finished_trials(storage_url):
-    steps = 800
+    lrs, steps = [0.001, 0.003, 0.01, 0.03, 0.06, 0.1, 0.3], 500
     code = ("import torch; torch.set_num_threads(1)\n"
             "from optimlab.tune import tune\n"
-            f"tune('quadratic', 'sgd', seeds=(0,), steps={steps}, storage={storage_url!r}, stale_after=2)\n")
+            f"tune('quadratic', 'sgd', lrs={lrs!r}, seeds=(0,), steps={steps}, storage={storage_url!r}, "
+            "stale_after=2)\n")
     proc = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, "OMP_NUM_THREADS": "1"})
     storage = study.open_storage(storage_url, stale_after=2)
     name = "optimlab/quadratic/sgd"
@@ -92,21 +93,69 @@ def test_a_killed_sweep_resumes_without_redoing_or_losing_finished_trials(storag
                 done = [t for t in study.load_study(storage, name).get_trials() if t.state.name == "COMPLETE"]
             except Exception:  # the study is not created yet
                 done = []
-            if len(done) >= 3:
+            if len(done) >= 2:
                 break
             time.sleep(0.05)
     finally:
-        proc.send_signal(signal.SIGKILL)
+        proc.send_signal(signal.SIGKILL)  # no chance to clean up: its running trial stays RUNNING
         proc.wait()
     before = {t.user_attrs["key"]: t.number for t in study.load_study(storage, name).get_trials()
               if t.state.name == "COMPLETE"}
-    assert 3 <= len(before) < 13, "the sweep was not interrupted mid-way"
+    assert 2 <= len(before) < len(lrs), "the sweep was not interrupted mid-way"
 
-    resumed = tune(QUAD, "sgd", seeds=(0,), steps=steps, storage=storage_url, stale_after=2)
-    assert resumed.ran == len(resumed.trials) - len(before)  # nothing finished was redone
+    resumed = tune(QUAD, "sgd", lrs=lrs, seeds=(0,), steps=steps, storage=storage_url, stale_after=2)
+    assert resumed.ran == len(lrs) - len(before)  # nothing finished was redone
     final = {t["key"]: t["number"] for t in resumed.trials}
     assert all(final[k] == n for k, n in before.items())  # nothing finished was lost or replaced
     trials = study.load_study(storage, name).get_trials()
     complete = Counter(t.user_attrs["key"] for t in trials if t.state.name == "COMPLETE")
-    assert set(complete.values()) == {1} and len(complete) == 13
+    assert set(complete.values()) == {1} and len(complete) == len(lrs)
     assert not [t for t in trials if t.state.name in ("RUNNING", "WAITING")]
+
+
+def _interrupt_after(monkeypatch, n: int, exc: BaseException) -> list:
+    calls = []
+    real = study.TrialSpec.run
+
+    def run(self):
+        calls.append(self.key)
+        if len(calls) == n:
+            raise exc
+        return real(self)
+
+    monkeypatch.setattr(study.TrialSpec, "run", run)
+    return calls
+
+
+def test_ctrl_c_fails_the_running_trial_and_the_next_sweep_resumes_at_once(storage_url, monkeypatch):
+    kwargs = dict(per_decade=1, seeds=(0,), steps=20, storage=storage_url)  # default stale_after: 30 s
+    calls = _interrupt_after(monkeypatch, 3, KeyboardInterrupt())
+    try:
+        tune(QUAD, "sgd", **kwargs)
+    except KeyboardInterrupt:
+        pass
+    else:
+        raise AssertionError("the interruption did not propagate")
+    monkeypatch.undo()
+    started = time.monotonic()
+    resumed = tune(QUAD, "sgd", **kwargs)
+    assert time.monotonic() - started < 25  # no wait for a heartbeat to go stale
+    assert resumed.ran == len(resumed.trials) - 2 and len(calls) == 3
+
+
+def test_a_failing_trial_stops_the_sweep_with_its_error_and_is_retried_next_time(storage_url, monkeypatch):
+    kwargs = dict(per_decade=1, seeds=(0,), steps=20, storage=storage_url)
+    _interrupt_after(monkeypatch, 2, RuntimeError("boom"))
+    try:
+        tune(QUAD, "sgd", **kwargs)
+    except RuntimeError as exc:
+        assert "boom" in str(exc)
+    else:
+        raise AssertionError("the trial's error was swallowed")
+    monkeypatch.undo()
+    s = study.load_study(study.open_storage(storage_url), "optimlab/quadratic/sgd")
+    failed = [t for t in s.get_trials() if t.state.name == "FAIL"]
+    assert len(failed) == 1 and failed[0].user_attrs["error"] == "RuntimeError: boom"
+    again = tune(QUAD, "sgd", **kwargs)
+    assert again.ran == len(again.trials) - 1
+    assert all(t.params["lr"] == t.user_attrs["spec"]["lr"] for t in s.get_trials() if t.state.name == "COMPLETE")

@@ -27,6 +27,7 @@ import os
 import socket
 import threading
 import time
+import uuid
 import warnings
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -175,17 +176,22 @@ def _canonical(trials: Sequence) -> Any | None:
     return min(alive, key=lambda t: t.number) if alive else None
 
 
-def _errors(trials: Sequence) -> list[str]:
-    return [t.user_attrs["error"] for t in trials if t.state == _state("FAIL") and "error" in t.user_attrs]
+def _errors(trials: Sequence, run_id: str | None) -> list[str]:
+    """Errors raised by trials of this run (a failure in an earlier run is retried, not repeated)."""
+    return [t.user_attrs["error"] for t in trials
+            if t.state == _state("FAIL") and "error" in t.user_attrs and t.user_attrs.get("run") == run_id]
 
 
-def enqueue_missing(study, plan: Sequence[TrialSpec]) -> int:
-    """Enqueue every planned trial that has no live (waiting, running or complete) trial; return how many."""
+def enqueue_missing(study, plan: Sequence[TrialSpec], run_id: str | None = None) -> int:
+    """Enqueue every planned trial that has no live (waiting, running or complete) trial; return how many.
+
+    Raises ``ValueError`` with the trial's own message if a trial of run ``run_id`` raised an error.
+    """
     by_key = _by_key(study.get_trials(deepcopy=False))
     added = 0
     for spec in plan:
         trials = by_key.get(spec.key, [])
-        errors = _errors(trials)
+        errors = _errors(trials, run_id)
         if errors:
             raise ValueError(f"trial lr={spec.lr:g} seed={spec.seed} of {spec.optimizer} on {spec.task} "
                              f"failed: {errors[0]}")
@@ -248,8 +254,22 @@ def _fail_stale(study) -> None:
     optuna.storages.fail_stale_trials(study)
 
 
-def _run_claimed(study, storage, trial, spec: TrialSpec) -> bool:
-    """Run a claimed trial if it is canonical for its key; close it COMPLETE (or FAIL). True if it ran."""
+def _record_params(storage, trial_id: int, spec: TrialSpec) -> None:
+    """lr, seed and steps as Optuna params too, so Optuna's own tools (dashboard, plots) can read them."""
+    from optuna.distributions import FloatDistribution, IntDistribution
+
+    storage.set_trial_param(trial_id, "lr", spec.lr, FloatDistribution(spec.lr, spec.lr, log=True))
+    for name in ("seed", "steps"):
+        value = getattr(spec, name)
+        storage.set_trial_param(trial_id, name, value, IntDistribution(value, value))
+
+
+def _run_claimed(study, storage, trial, spec: TrialSpec, run_id: str | None = None) -> bool:
+    """Run a claimed trial if it is canonical for its key; close it COMPLETE (or FAIL). True if it ran.
+
+    An exception is recorded on the trial (``user_attrs["error"]``, with ``run_id``) and re-raised; an
+    interruption (Ctrl-C, SIGTERM) fails the trial without an error, so the next sweep runs it again.
+    """
     siblings = _by_key(study.get_trials(deepcopy=False), {spec.key}).get(spec.key, [])
     canon = _canonical(siblings)
     if canon is not None and canon.number != trial.number:
@@ -262,8 +282,13 @@ def _run_claimed(study, storage, trial, spec: TrialSpec) -> bool:
             result = spec.run()
     except Exception as exc:
         storage.set_trial_user_attr(trial._trial_id, "error", f"{type(exc).__name__}: {exc}")
+        storage.set_trial_user_attr(trial._trial_id, "run", run_id)
         storage.set_trial_state_values(trial._trial_id, state=_state("FAIL"))
         raise
+    except BaseException:
+        storage.set_trial_state_values(trial._trial_id, state=_state("FAIL"))
+        raise
+    _record_params(storage, trial._trial_id, spec)
     value = result.final_val_loss if math.isfinite(result.final_val_loss) else math.inf
     storage.set_trial_user_attr(trial._trial_id, "result",
                                 {**result.to_dict(), "worker": f"{socket.gethostname()}:{os.getpid()}"})
@@ -276,7 +301,8 @@ def _run_claimed(study, storage, trial, spec: TrialSpec) -> bool:
     return True
 
 
-def work(study, storage, plan: Sequence[TrialSpec], on_trial: Callable[[], None] | None = None) -> int:
+def work(study, storage, plan: Sequence[TrialSpec], on_trial: Callable[[], None] | None = None,
+         run_id: str | None = None) -> int:
     """Run planned trials until every one is complete (waiting for other workers' running trials).
 
     Returns how many trials this worker ran. Stale trials (dead workers) are failed and re-enqueued.
@@ -287,7 +313,7 @@ def work(study, storage, plan: Sequence[TrialSpec], on_trial: Callable[[], None]
     while True:
         trial = _claim(study, storage, keys)
         if trial is not None:
-            if _run_claimed(study, storage, trial, specs[trial.user_attrs["key"]]):
+            if _run_claimed(study, storage, trial, specs[trial.user_attrs["key"]], run_id):
                 ran += 1
                 if on_trial is not None:
                     on_trial()
@@ -295,19 +321,23 @@ def work(study, storage, plan: Sequence[TrialSpec], on_trial: Callable[[], None]
         if len(completed(study, plan)) == len(keys):
             return ran
         _fail_stale(study)
-        if enqueue_missing(study, plan) == 0:
+        if enqueue_missing(study, plan, run_id) == 0:
             time.sleep(POLL_SECONDS)
 
 
 # -- worker processes ------------------------------------------------------------------------------
 
-def _worker_main(url: str, study_name: str, plan: list[dict], stale_after: int) -> int:
+def _worker_main(url: str, study_name: str, plan: list[dict], stale_after: int, run_id: str) -> int:
+    import signal
+    import sys
+
     import torch
 
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: the running trial is failed, not left
     torch.set_num_threads(1)
     storage = open_storage(url, stale_after)
     study = load_study(storage, study_name)
-    return work(study, storage, [TrialSpec(**p) for p in plan])
+    return work(study, storage, [TrialSpec(**p) for p in plan], run_id=run_id)
 
 
 def run_plan(url: str, study_name: str, plan: Sequence[TrialSpec], workers: int = 1,
@@ -319,11 +349,12 @@ def run_plan(url: str, study_name: str, plan: Sequence[TrialSpec], workers: int 
     """
     storage = open_storage(url, stale_after)
     study = load_study(storage, study_name)
+    run_id = uuid.uuid4().hex
     done_before = len(completed(study, plan))
     if on_progress is not None:
         on_progress(done_before)
     _fail_stale(study)
-    enqueue_missing(study, plan)
+    enqueue_missing(study, plan, run_id)
     if workers == 1:
         count = [done_before]
 
@@ -332,9 +363,9 @@ def run_plan(url: str, study_name: str, plan: Sequence[TrialSpec], workers: int 
             if on_progress is not None:
                 on_progress(count[0])
 
-        work(study, storage, plan, tick)
+        work(study, storage, plan, tick, run_id)
     else:
-        _run_processes(url, study_name, plan, workers, stale_after, study, on_progress)
+        _run_processes(url, study_name, plan, workers, stale_after, study, on_progress, run_id)
     finished = completed(study, plan)
     missing = len(plan) - len(finished)
     if missing:
@@ -350,14 +381,16 @@ def _context():
     if "forkserver" not in mp.get_all_start_methods():
         return mp.get_context("spawn")
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["torch", "numba", "optuna", "optimlab.bench.tasks", "optimlab.tune.study"])
+    ctx.set_forkserver_preload(
+        ["torch", "torch._dynamo", "numba", "optuna", "optimlab.bench.tasks", "optimlab.tune.study"])
     return ctx
 
 
-def _run_processes(url, study_name, plan, workers, stale_after, study, on_progress) -> None:
+def _run_processes(url, study_name, plan, workers, stale_after, study, on_progress, run_id) -> None:
     ctx = _context()
     payload = [asdict(s) for s in plan]
-    procs = [ctx.Process(target=_worker_main, args=(url, study_name, payload, stale_after), daemon=False)
+    procs = [ctx.Process(target=_worker_main, args=(url, study_name, payload, stale_after, run_id),
+                         daemon=False)
              for _ in range(workers)]
     for p in procs:
         p.start()
@@ -368,7 +401,7 @@ def _run_processes(url, study_name, plan, workers, stale_after, study, on_progre
             time.sleep(POLL_SECONDS)
             failed = [p.exitcode for p in procs if p.exitcode not in (None, 0)]
             if failed:
-                enqueue_missing(study, plan)  # raises the failed trial's own error, if one failed
+                enqueue_missing(study, plan, run_id)  # raises the failed trial's own error, if one failed
                 raise RuntimeError(f"a tuning worker exited with status {failed[0]}")
     finally:
         for p in procs:
