@@ -91,7 +91,7 @@ class RaceFigure:
 
     # -- static --------------------------------------------------------------------------------
     def height(self, values: np.ndarray) -> np.ndarray:
-        """z coordinate of the 3-D view: ``log10(f - f*)`` on log-level surfaces, else ``f``."""
+        """z coordinate of the 3-D view: ``log10(f - f* + 1e-3)`` on log-level surfaces, else ``f``."""
         if self.result.surface.log_levels:
             return np.log10(np.maximum(values - self.f_ref, FLOOR) + 1e-3)
         return values
@@ -107,14 +107,19 @@ class RaceFigure:
         ax = self.ax
         minima = np.array(s.minima, dtype=float).reshape(-1, 2)
         if self.three_d:
+            ax.computed_zorder = False  # markers stay above the surface instead of depth-sorted behind it
             ax.plot_surface(xx, yy, self.height(z), cmap=cmap, linewidth=0, antialiased=False, alpha=0.75,
-                            rstride=1, cstride=1)
-            ax.set_zlabel("log10(f - f*)" if s.log_levels else "f")
+                            rstride=1, cstride=1, zorder=1)
+            ax.set_zlabel("log10(f - f* + 0.001)" if s.log_levels else "f")
             ax.view_init(elev=40, azim=-120)
             if len(minima):
                 with torch.no_grad():
                     fm = s.f(torch.from_numpy(minima)).numpy()
-                ax.plot(minima[:, 0], minima[:, 1], self.height(fm), "*", color="white", mec="black", ms=14)
+                ax.plot(minima[:, 0], minima[:, 1], self.height(fm), "*", color="white", mec="black", ms=14, zorder=5)
+            with torch.no_grad():
+                f0 = s.f(torch.tensor(self.result.start, dtype=torch.float64)).numpy()
+            ax.plot([self.result.start[0]], [self.result.start[1]], self.height(f0.reshape(1)), "o", color="white",
+                    mec="black", ms=9, mew=1.5, zorder=5)
         else:
             norm = LogNorm(levels[0], levels[-1]) if s.log_levels else None
             ax.contourf(xx, yy, gap, levels=levels, cmap=cmap, norm=norm, extend="both")

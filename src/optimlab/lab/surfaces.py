@@ -220,8 +220,8 @@ def _moons() -> Surface:
 
     minimum = polish_minimum(moons, (0.0, 0.0))
     return Surface(
-        "moons", moons, domain=((-3.0, 5.0), (-6.0, 2.0)), start=(-2.5, 1.5), minima=(minimum,),
-        title="Noisy moons (logistic loss, minibatch gradients)",
+        "moons", moons, domain=((-3.0, 5.0), (-6.0, 2.0)), start=(4.5, 1.5), minima=(minimum,),
+        title="Noisy moons (logistic loss, minibatches)",
         formula=f"mean softplus(-y w.u) on make_moons({MOONS_SAMPLES}, noise={MOONS_NOISE}); batch {MOONS_BATCH}",
         levels=25, batch_f=moons_batch)
 
