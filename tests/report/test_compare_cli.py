@@ -143,3 +143,4 @@ def test_failure_mid_way_leaves_no_report(report, storage, tmp_path, monkeypatch
         cli.main(["compare", *TINY, "--no-race", "--optimizers", "adam", "--out", str(out), "--storage", storage])
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+

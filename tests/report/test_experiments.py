@@ -48,3 +48,15 @@ def test_a_diverged_optimizer_cannot_confirm_the_claim():
 def test_unknown_experiment_lists_the_valid_names():
     with pytest.raises(ValueError, match="kingma2015-logreg"):
         experiments.get("nope")
+
+
+def test_speed_is_measured_as_steps_to_the_other_final_loss():
+    res = _results(2.0, 1.0, 0.3)
+    nag_final = res["optimizers"]["nag"]["final_train_loss"]["mean"]
+    t = experiments.steps_to_level(res["optimizers"]["adam"]["curves"]["train_loss"], nag_final)
+    assert t is not None and 0 < t < 100
+    curve = res["optimizers"]["adam"]["curves"]["train_loss"]
+    before = curve["steps"].index(t) - 1
+    assert curve["mean"][before] > nag_final >= curve["mean"][before + 1]
+    text = " ".join(KINGMA.finding(res, KINGMA)["sentences"])
+    assert f"Adam reaches NAG's final loss {nag_final:.4g} at step {t} of 100" in text

@@ -50,10 +50,26 @@ def _steps_text(r: Mapping[str, Any]) -> str:
     return text if s["n"] == r["runs"] else f"{text} (reached in {s['n']}/{r['runs']} seeds)"
 
 
+def steps_to_level(curve: Mapping[str, Any], level: float) -> int | None:
+    """The first logged step where the mean curve is at or below ``level`` (``None``: never)."""
+    return next((s for s, m in zip(curve["steps"], curve["mean"]) if m is not None and m <= level), None)
+
+
+def _speed_sentence(fast: Mapping[str, Any], slow: Mapping[str, Any], steps: int) -> str:
+    """How many steps the one ending lower needs to reach the other's final loss: a speed ratio."""
+    level = slow["final_train_loss"]["mean"]
+    t = steps_to_level(fast["curves"]["train_loss"], level)
+    if t is None or t == 0:
+        return ""
+    return (f"{fast['title']} reaches {slow['title']}'s final loss {level:.4g} at step {t} of {steps}: "
+            f"about {steps / t:.1f}× as fast by this measure.")
+
+
 def similar_then_ahead(results: Mapping[str, Any], exp: Experiment) -> dict:
     """Claim "the first two are about as fast, both ahead of the third", judged on the mean final
     training loss :math:`L`: similar when :math:`|L_a/L_b - 1| \\le` ``similar_tol``; ahead of the third
-    when :math:`L_c > (1 + \\text{ahead\\_margin})\\,L_x` for both. Steps to the target loss are reported beside."""
+    when :math:`L_c > (1 + \\text{ahead\\_margin})\\,L_x` for both. Reported beside: the step at which the
+    one ending lower reaches the other's final loss (a speed ratio), and the steps to the target loss."""
     a, b, c = (results["optimizers"][n] for n in exp.optimizers[:3])
     la, lb, lc = (r["final_train_loss"]["mean"] for r in (a, b, c))
     steps = results["task"]["steps"]
@@ -72,6 +88,7 @@ def similar_then_ahead(results: Mapping[str, Any], exp: Experiment) -> dict:
         f"{c['title']}'s final loss is {_ratio_text(lc, la)} than {a['title']}'s and {_ratio_text(lc, lb)} than "
         f"{b['title']}'s: " + ("both are ahead of it." if ahead else "they are not both ahead of it "
                                                                      f"(margin {exp.ahead_margin:.0%})."),
+        _speed_sentence(a, b, steps) if la <= lb else _speed_sentence(b, a, steps),
         f"Steps to the target training loss {results['task']['target_loss']:g}: {a['title']} {_steps_text(a)}, "
         f"{b['title']} {_steps_text(b)}, {c['title']} {_steps_text(c)}.",
         {"reproduced": "Verdict: the finding is reproduced.",
@@ -80,7 +97,7 @@ def similar_then_ahead(results: Mapping[str, Any], exp: Experiment) -> dict:
     ]
     return {"claim": exp.claim, "verdict": verdict, "similar": similar, "ahead": ahead,
             "final_train_loss": {n: r["final_train_loss"]["mean"] for n, r in zip(exp.optimizers, (a, b, c))},
-            "sentences": sentences}
+            "sentences": [line for line in sentences if line]}
 
 
 EXPERIMENTS: dict[str, Experiment] = {
