@@ -18,7 +18,9 @@ def entry(title: str, rate: float, final_loss_offset: float = 0.0) -> dict:
     reach = [next((s for s, v in zip(STEPS, run) if v <= 0.3), None) for run in losses]
     return {
         "title": title, "family": "adaptive", "best_lr": 0.01 * rate, "robust_range": [0.005 * rate, 0.02 * rate],
-        "diverged_trials": 1, "tuning": {"trials": 10, "per_lr": []}, "runs": 3, "seeds": [2, 3, 4],
+        "diverged_trials": 1, "tuning": {
+            "trials": 10, "ran": 10, "reused": 0, "lrs": [0.001 * rate * 10 ** (k / 2) for k in range(5)],
+            "seeds": [0, 1], "study": "optimlab/synthetic/x", "per_lr": []}, "runs": 3, "seeds": [2, 3, 4],
         "diverged_runs": 0, "final_train_loss": summary([run[-1] for run in losses]),
         "final_val_loss": summary([run[-1] + 0.05 for run in losses]), "val_acc": summary([a[-1] for a in accs]),
         "test_acc": summary([a[-1] - 0.01 for a in accs]), "steps_to_target": summary(reach),

@@ -111,6 +111,9 @@ def test_rerun_resumes_from_the_shared_storage(report, storage, monkeypatch):
     (["--lr-range", "abc"], "Invalid --lr-range"),
     (["--seeds", "0"], "Invalid --seeds"),
     (["--experiment", "nope"], "kingma2015-logreg"),
+    (["--experiment", "kingma2015-logreg"], "an experiment fixes its task and optimizers"),
+    (["--band", "wide"], "Invalid --band"),
+    (["--workers", "0"], "Invalid --workers"),
     (["--storage", "postgresql://u:secret@127.0.0.1:9/none"], "Cannot open --storage"),
     (["--storage", "not-a-url"], "Invalid --storage"),
 ])

@@ -12,7 +12,7 @@ import pytest
 
 from optimlab.report import table
 from optimlab.report.cli import add_arguments, settings_from_args
-from optimlab.report.compare import Settings, command_line, write_report
+from optimlab.report.compare import Settings, command_line, summary_lines, write_report
 from optimlab.report.figures import PALETTE, styles
 from optimlab.report.html import data_uri
 from optimlab.report.schema import problems, validate
@@ -88,6 +88,15 @@ def test_markdown_and_terminal_tables_have_the_same_cells(report):
     rich_table = summary_table(res)
     assert [c.header for c in rich_table.columns] == [SHORT.get(c, c) for c in TERMINAL_COLUMNS]
     assert rich_table.row_count == 2
+
+
+def test_a_best_lr_at_the_edge_of_the_grid_is_pointed_out():
+    res = synthetic.results()
+    assert not any("edge of the search range" in line for line in res["summary"])
+    entry = res["optimizers"]["sgd"]
+    entry["best_lr"] = max(entry["tuning"]["lrs"])
+    line = next(x for x in summary_lines(res) if "edge of the search range" in x)
+    assert f"SGD (best {entry['best_lr']:.3g}, the highest tried)" in line
 
 
 def test_unreached_target_shows_how_many_seeds_reached_it():

@@ -60,6 +60,11 @@ def parse_lr_range(text: str | None) -> tuple[float, float] | None:
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
+    if args.experiment is not None:
+        experiments.get(args.experiment)  # an unknown name: the error lists the valid ones
+    if args.experiment is not None and (args.task != DEFAULT_TASK or args.optimizers != ",".join(DEFAULT_OPTIMIZERS)):
+        raise ValueError(f"Invalid --experiment {args.experiment!r} with --task/--optimizers: an experiment fixes "
+                         "its task and optimizers; allowed: one or the other")
     return Settings(
         task=args.task, optimizers=tuple(n.strip() for n in args.optimizers.split(",") if n.strip()),
         seeds=args.seeds, tune_seeds=args.tune_seeds, per_decade=args.per_decade,

@@ -178,6 +178,12 @@ def summary_lines(results: Mapping[str, Any]) -> list[str]:
         widest = max(ranges, key=lambda t: t[1])
         lines.append(f"Widest robust learning-rate range: {widest[0]['title']} "
                      f"({widest[0]['robust_range'][0]:.3g} – {widest[0]['robust_range'][1]:.3g}, {widest[1]:.2g} decades).")
+    edge = [f"{r['title']} (best {r['best_lr']:.3g}, the {'highest' if r['best_lr'] == max(lrs) else 'lowest'} tried)"
+            for r in opts.values() if r["best_lr"] is not None
+            for lrs in [r["tuning"]["lrs"]] if lrs and r["best_lr"] in (min(lrs), max(lrs))]
+    if edge:
+        lines.append("Best learning rate at the edge of the search range (widen it with --lr-range): "
+                     + ", ".join(edge) + ".")
     div = [f"{r['title']} ({r['diverged_trials']}/{r['tuning']['trials']})" for r in opts.values() if r["diverged_trials"]]
     if div:
         lines.append("Tuning trials that diverged (stopped early): " + ", ".join(div) + ".")
@@ -198,10 +204,10 @@ def method_lines(results: Mapping[str, Any]) -> list[str]:
         f"Tuning trials are kept in the Optuna study storage ({st['storage_kind']}), so a rerun resumes instead of redoing them.",
     ]
     if st.get("lr_schedule"):
-        lines.insert(1, f"Step-size schedule: {st['lr_schedule']} (applied in tuning and evaluation alike).")
+        lines.insert(1, f"Step-size schedule: {st['lr_schedule']}, applied in tuning and evaluation alike.")
     if results.get("race"):
         rc = results["race"]
-        lines.append(f"Race: the same optimizers on the {rc['surface']} surface, {rc['steps']} steps each, "
+        lines.append(f"Race: the same optimizers on the {rc['surface_title']} surface, {rc['steps']} steps each, "
                      "learning rates tuned on that surface (they differ from the task's).")
     return lines
 
@@ -347,7 +353,7 @@ def compare(settings: Settings, console=None) -> Outcome:
 def race_dict(race_result, s: Settings) -> dict:
     """The race's settings and outcome for ``results.json``: each racer's lr (tuned on the surface) and final loss."""
     return {
-        "surface": RACE_SURFACE, "steps": race_result.steps, "frames": s.race_frames, "size": list(s.race_size),
+        "surface": RACE_SURFACE, "surface_title": race_result.surface.title, "steps": race_result.steps, "frames": s.race_frames, "size": list(s.race_size),
         "title": race_result.title(),
         "runs": [{"label": r.label, "lr": r.lr, "lr_source": r.lr_source,
                   "final_loss": r.final_loss if math.isfinite(r.final_loss) else None, "diverged_at": r.diverged_at}
@@ -396,7 +402,7 @@ def write_figures(results: dict, directory: Path, *, tuned: Mapping[str, Any] | 
 
         race = results["race"]
         lab.render(race_result, directory / "race.gif", size=tuple(race["size"]), frames=race["frames"])
-        add("race", "race.gif", surface=results["race"]["surface"])
+        add("race", "race.gif", surface=results["race"]["surface_title"])
     return figs
 
 

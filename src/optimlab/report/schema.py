@@ -2,7 +2,7 @@
 
 Top level: ``schema, version, created, title, command, experiment, task, settings, optimizers, race,
 figures, seconds, finding, summary, method``. Per optimizer (``optimizers[name]``): ``title, family,
-best_lr, robust_range [lo, hi], diverged_trials, tuning {trials, per_lr}, runs, seeds, diverged_runs``,
+best_lr, robust_range [lo, hi], diverged_trials, tuning {trials, ran, reused, lrs, seeds, study, per_lr}, runs, seeds, diverged_runs``,
 the spreads ``final_train_loss, final_val_loss, val_acc, test_acc, steps_to_target, seconds_to_target,
 seconds`` (each ``{mean, std, min, max, n, missing, values}``) and ``curves {train_loss, val_acc}``
 (each ``{steps, mean, std, min, max, n}``).
@@ -30,6 +30,7 @@ CURVE = {"steps": list, "mean": list, "std": list, "min": list, "max": list, "n"
 OPTIMIZER = {"title": str, "family": str, "best_lr": (*NUM, OPT), "robust_range": (list, OPT),
              "diverged_trials": int, "tuning": dict, "runs": int, "seeds": list, "diverged_runs": int,
              "curves": dict, **{k: dict for k in SPREADS}}
+TUNING = {"trials": int, "ran": int, "reused": int, "lrs": list, "seeds": list, "study": str, "per_lr": list}
 FIGURE = {"key": str, "file": str, "title": str, "caption": str}
 
 
@@ -72,6 +73,8 @@ def problems(results: Any) -> list[str]:
         for key in SPREADS:
             if isinstance(r.get(key), dict):
                 _check(r[key], SPREAD, f"{where}.{key}", out)
+        if isinstance(r.get("tuning"), dict):
+            _check(r["tuning"], TUNING, f"{where}.tuning", out)
         for key in ("train_loss", "val_acc"):
             if isinstance(r.get("curves"), dict):
                 _check(r["curves"].get(key), CURVE, f"{where}.curves.{key}", out)
