@@ -30,13 +30,13 @@ def _claimer(url: str, keys: list[str], barrier, queue) -> None:
     queue.put(got)
 
 
-def test_concurrent_claims_never_hand_one_trial_to_two_processes(storage_url):
+def test_concurrent_claims_never_hand_one_trial_to_two_processes(shared_storage):
     plan = _plan(30)
-    s = study.load_study(study.open_storage(storage_url), "race")
+    s = study.load_study(study.open_storage(shared_storage), "race")
     study.enqueue_missing(s, plan)
     ctx = mp.get_context("fork")  # the claimers touch no torch state: a plain fork is safe and fast
     barrier, queue = ctx.Barrier(3), ctx.Queue()
-    procs = [ctx.Process(target=_claimer, args=(storage_url, [p.key for p in plan], barrier, queue))
+    procs = [ctx.Process(target=_claimer, args=(shared_storage, [p.key for p in plan], barrier, queue))
              for _ in range(3)]
     for p in procs:
         p.start()
@@ -63,10 +63,10 @@ def test_a_key_enqueued_twice_runs_once(storage_url):
     assert len(dups) == len(plan) and all(t.state.name == "FAIL" for t in dups)
 
 
-def test_two_workers_share_one_study_without_duplicates(tmp_path):
+def test_two_workers_share_one_study_without_duplicates(tmp_path, shared_storage):
     kwargs = dict(per_decade=1, seeds=(0, 1), steps=60)
     solo = tune(QUAD, "sgd", storage=f"sqlite:///{tmp_path / 'solo.db'}", **kwargs)
-    url = f"sqlite:///{tmp_path / 'pair.db'}"
+    url = shared_storage
     pair = tune(QUAD, "sgd", storage=url, workers=2, **kwargs)
     assert pair.ran == len(pair.trials) == len(solo.trials)
     s = study.load_study(study.open_storage(url), pair.study_name)

@@ -135,8 +135,14 @@ def open_storage(url: str, stale_after: int = DEFAULT_STALE_AFTER):
         storage = optuna.storages.RDBStorage(
             url, engine_kwargs=kwargs, heartbeat_interval=max(1, stale_after // 6), grace_period=stale_after)
     except Exception as exc:  # driver missing, host unreachable, bad credentials, unwritable file...
-        raise ValueError(f"Cannot open --storage {mask_url(url)!r}: {type(exc).__name__}: "
-                         f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
+        reasons: list[str] = []
+        while exc is not None and len(reasons) < 3:  # the error and its causes, each said once
+            lines = str(exc).strip().splitlines()
+            text = lines[0] if lines else type(exc).__name__
+            if not any(text in r or r.endswith(text) for r in reasons) and not any(r in text for r in reasons):
+                reasons.append(text)
+            exc = exc.__cause__
+        raise ValueError(f"Cannot open --storage {mask_url(url)!r}: {' <- '.join(reasons)}") from None
     if is_sqlite:
         _serialise_sqlite(storage.engine)
     return storage
