@@ -48,23 +48,43 @@ class Unfit(Exception):
     """A bucket the fused kernel cannot run; the message says why."""
 
 
-def _column(ts: list[torch.Tensor], what: str, dtype: torch.dtype, sizes: list[int] | None) -> None:
-    """Check tensors that must match their parameter's dtype (and element count when ``sizes``)."""
-    if not all(type(t) in _PLAIN for t in ts):
-        kind = next(type(t).__name__ for t in ts if type(t) not in _PLAIN)
-        raise Unfit(f"a {what} is a tensor subclass ({kind})")
-    if not all(t.layout is torch.strided for t in ts):
-        raise Unfit(f"a {what} is sparse or not strided")
+_data_ptr, _numel, _is_contiguous = torch.Tensor.data_ptr, torch.Tensor.numel, torch.Tensor.is_contiguous
+
+
+def _addresses(ts: list[torch.Tensor], what: str) -> list[int]:
+    """Each tensor's address; raises :class:`_Staging` if one is not contiguous (or not strided)."""
+    try:
+        contiguous = all(map(_is_contiguous, ts))
+    except RuntimeError:  # some sparse layouts have no is_contiguous
+        contiguous = False
+    if not contiguous:
+        raise _Staging
+    return list(map(_data_ptr, ts))
+
+
+class _Staging(Exception):
+    """Some tensor of a column is not contiguous: build that column tensor by tensor."""
+
+
+def _check_like(ts: list[torch.Tensor], what: str, dtype: torch.dtype, sizes: list[int]) -> None:
+    """State must match its parameter in dtype, element count and device (a checkpoint may not)."""
     if not all(t.dtype is dtype for t in ts):
         raise Unfit(f"a {what} has a dtype other than its parameter's {dtype}")
+    if list(map(_numel, ts)) != sizes:
+        raise Unfit(f"a {what} has a shape other than its parameter's")
     if not all(t.is_cpu for t in ts):
         raise Unfit(f"a {what} is not on the CPU")
-    if sizes is not None and [t.numel() for t in ts] != sizes:
-        raise Unfit(f"a {what} has a shape other than its parameter's")
+    if not all(type(t) in _PLAIN for t in ts):
+        raise Unfit(f"a {what} is a tensor subclass")
 
 
 def prepare(bucket: engine.Bucket, slots: list[str]) -> Table:
-    """Validate the bucket and build its :class:`Table`; raises :class:`Unfit` with the reason."""
+    """Validate the bucket and build its :class:`Table`; raises :class:`Unfit` with the reason.
+
+    The bucket already shares one device and dtype. A gradient always has its parameter's dtype,
+    shape and device (torch enforces it), so gradients are checked for layout only; state tensors are
+    checked in full, since a loaded checkpoint could hold anything.
+    """
     why = fused.unavailable_reason()
     if why:
         raise Unfit(why)
@@ -75,21 +95,28 @@ def prepare(bucket: engine.Bucket, slots: list[str]) -> Table:
         raise Unfit(f"no fused kernel for dtype {dtype}")
     storage, factor = STORAGE[dtype]
     params, grads = bucket.params, bucket.grads
-    sizes = [p.numel() for p in params]
-    _column(params, "parameter", dtype, None)
-    _column(grads, "gradient", dtype, None)  # torch keeps grad shape == param shape
-    columns = [params, grads]
+    for what, ts in (("parameter", params), ("gradient", grads)):
+        if not all(type(t) in _PLAIN for t in ts):
+            kind = next(type(t).__name__ for t in ts if type(t) not in _PLAIN)
+            raise Unfit(f"a {what} is a tensor subclass ({kind})")
+    sizes = list(map(_numel, params))
+    columns = [("parameter", params), ("gradient", grads)]
     for name in slots:
         ts = [st[name] for st in bucket.states]
-        _column(ts, f"state {name!r}", dtype, sizes)
-        columns.append(ts)
+        _check_like(ts, f"state {name!r}", dtype, sizes)
+        columns.append((f"state {name!r}", ts))
     addrs = np.empty((len(params), len(columns)), np.int64)
     staged = []
-    for c, ts in enumerate(columns):
-        addrs[:, c] = [t.data_ptr() for t in ts]
-        if not all(t.is_contiguous() for t in ts):
+    for c, (what, ts) in enumerate(columns):
+        try:
+            addrs[:, c] = _addresses(ts, what)
+        except _Staging:
+            if not all(t.layout is torch.strided for t in ts):
+                raise Unfit(f"a {what} is sparse") from None
             for r, t in enumerate(ts):
-                if not t.is_contiguous():
+                if t.is_contiguous():
+                    addrs[r, c] = t.data_ptr()
+                else:
                     copy = t.contiguous()
                     staged.append((r, c, t, copy))
                     addrs[r, c] = copy.data_ptr()

@@ -1,0 +1,274 @@
+"""Step-only benchmark: every optimlab optimizer against torch.optim and the memory-bandwidth roofline.
+
+An optimizer step is a memory-bound sweep; an optimizer reading p, g and S state buffers and writing p
+and the S buffers moves ``B = (3 + 2S) * itemsize`` bytes per parameter (Adam, fp32: 28). For each
+parameter set (one big tensor; many small ones; a transformer-like mix) this measures, in one process
+and interleaved round by round so that a noisy machine slows every contender alike:
+
+* optimlab with ``impl="auto"`` (the fused kernel where it fits) and torch.optim's ``foreach`` and
+  ``fused`` paths where torch has them;
+* the roofline: a ``Tensor.copy_`` over the same parameters (8 bytes per fp32 element), timed in the
+  same rounds as the steps, whose GB/s turns ``B`` into the time a step cannot beat.
+
+Reported per contender: median ns/param over >= ``reps`` steps, GB/s (``B`` / time), the fraction of
+the roofline reached and the speed-up over torch's best path. Also: peak extra memory during a step
+(Linux: the RSS high-water mark, reset just before the step) and, in subprocesses, the first-step cost
+of kernel generation with a cold and with a warm kernel cache.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from optimlab import registry
+
+SIZES = {
+    "one-16M": lambda: [(16 * 2**20,)],
+    "1000x16K": lambda: [(16 * 2**10,)] * 1000,
+    "transformer-25M": lambda: transformer_shapes(d=512, layers=7, vocab=8192, context=1024),
+}
+QUICK_SIZES = {
+    "one-1M": lambda: [(2**20,)],
+    "100x16K": lambda: [(16 * 2**10,)] * 100,
+    "transformer-2M": lambda: transformer_shapes(d=128, layers=4, vocab=4096, context=256),
+}
+
+
+def transformer_shapes(d: int, layers: int, vocab: int, context: int) -> list[tuple[int, ...]]:
+    """Parameter shapes of a GPT-like model: embeddings, per layer attention + MLP + norms, final norm."""
+    shapes: list[tuple[int, ...]] = [(vocab, d), (context, d)]
+    for _ in range(layers):
+        shapes += [(d,), (d,), (3 * d, d), (3 * d,), (d, d), (d,), (d,), (d,), (4 * d, d), (4 * d,), (d, 4 * d), (d,)]
+    return shapes + [(d,), (d,)]
+
+
+@dataclass
+class Timing:
+    optimizer: str
+    sizes: str
+    contender: str
+    params: int
+    tensors: int
+    bytes_per_param: int
+    ns_per_param: float
+    gb_per_s: float
+    of_roofline: float
+    vs_torch_best: float | None = None
+    peak_extra_bytes: int | None = None
+    impl: str | None = None
+
+
+@dataclass
+class Report:
+    command: str
+    threads: int
+    reps: int
+    torch_version: str
+    roofline_gb_per_s: dict[str, dict[str, float]] = field(default_factory=dict)
+    timings: list[Timing] = field(default_factory=list)
+    first_step: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+# -- measuring ------------------------------------------------------------------------------------
+
+def _rss_kb(field_name: str) -> int | None:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field_name + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def peak_extra_bytes(fn: Callable[[], object]) -> int | None:
+    """Peak resident memory ``fn`` adds above what was resident before it (Linux), else None."""
+    before = _rss_kb("VmRSS")
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # reset the high-water mark VmHWM to the current RSS
+    except OSError:
+        return None
+    fn()
+    peak = _rss_kb("VmHWM")
+    if before is None or peak is None:
+        return None
+    return max(0, peak - before) * 1024
+
+
+def _make_params(shapes, seed: int = 0) -> list[torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    params = []
+    for s in shapes:
+        p = torch.randn(*s, generator=g).requires_grad_()
+        p.grad = torch.randn(*s, generator=g) * 1e-2
+        params.append(p)
+    return params
+
+
+def _contenders(spec, params) -> dict[str, torch.optim.Optimizer]:
+    """optimlab (auto) and the torch paths that exist for this optimizer (each with its own state)."""
+    out = {"optimlab": spec.make(params)}
+    if spec.torch_equivalent is not None:
+        for flag in ("foreach", "fused"):
+            try:
+                opt = spec.torch_equivalent(params, **{flag: True})
+                opt.step()  # torch rejects unsupported fused configurations at the first step
+            except (RuntimeError, TypeError, ValueError):
+                continue
+            out[f"torch-{flag}"] = opt
+    return out
+
+
+def _bytes_per_param(opt: torch.optim.Optimizer, p: torch.Tensor) -> int:
+    buffers = sum(1 for v in opt.state[p].values() if torch.is_tensor(v) and v.numel() == p.numel() and v.dim())
+    return (3 + 2 * buffers) * p.element_size()
+
+
+def _time_round_robin(fns: dict[str, Callable[[], object]], reps: int, warmup: int) -> dict[str, float]:
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    samples: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(reps):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            samples[name].append(time.perf_counter() - t0)
+    return {k: statistics.median(v) for k, v in samples.items()}
+
+
+def _copier(params: list[torch.Tensor]) -> Callable[[], None]:
+    """``copy_`` over the parameters' sizes: reads and writes each element once (8 bytes per fp32 element)."""
+    dst = [torch.empty_like(p) for p in params]
+    src = [p.detach() for p in params]
+
+    def copy():
+        for d, s in zip(dst, src):
+            d.copy_(s)
+
+    return copy
+
+
+def bench_sizes(label: str, shapes, names: list[str], reps: int, warmup: int, report: Report,
+                log: Callable[[str], None]) -> None:
+    params = _make_params(shapes)
+    n = sum(p.numel() for p in params)
+    copy = _copier(params)
+    copy_bytes = 2 * sum(p.numel() * p.element_size() for p in params)
+    log(f"\n{label}: {n / 1e6:.1f}M params in {len(params)} tensors")
+    log(f"{'optimizer':10} {'contender':14} {'ns/param':>9} {'GB/s':>7} {'roofline':>9} {'vs torch':>9} "
+        f"{'peak extra':>11}  impl (roofline: copy_ GB/s in the same rounds)")
+    for name in names:
+        spec = registry.get(name)
+        opts = _contenders(spec, params)
+        times = _time_round_robin({"copy": copy, **{k: o.step for k, o in opts.items()}}, reps, warmup)
+        gbs = copy_bytes / times.pop("copy") / 1e9  # the roofline, measured in the same rounds
+        report.roofline_gb_per_s.setdefault(label, {})[name] = gbs
+        torch_best = min((t for k, t in times.items() if k.startswith("torch")), default=None)
+        bpp_ours = _bytes_per_param(opts["optimlab"], params[0])
+        for contender, t in times.items():
+            opt = opts[contender]
+            bpp = _bytes_per_param(opt, params[0])
+            timing = Timing(
+                optimizer=name, sizes=label, contender=contender, params=n, tensors=len(params),
+                bytes_per_param=bpp, ns_per_param=t / n * 1e9, gb_per_s=bpp * n / t / 1e9,
+                of_roofline=(bpp * n / (gbs * 1e9)) / t,
+                vs_torch_best=(torch_best / t) if torch_best else None,
+                peak_extra_bytes=peak_extra_bytes(opt.step),
+                impl=(opt.last_impl[0][0][0] if getattr(opt, "last_impl", None) else None),
+            )
+            report.timings.append(timing)
+            vs = f"{timing.vs_torch_best:8.2f}x" if timing.vs_torch_best else f"{'-':>9}"
+            peak = f"{timing.peak_extra_bytes / 2**20:9.1f}MB" if timing.peak_extra_bytes is not None else f"{'n/a':>11}"
+            log(f"{name:10} {contender:14} {timing.ns_per_param:9.3f} {timing.gb_per_s:7.1f} "
+                f"{timing.of_roofline:9.2f} {vs} {peak}  {timing.impl or ''}")
+        log(f"{name:10} {'roofline':14} {bpp_ours * n / (gbs * 1e9) / n * 1e9:9.3f} {gbs:7.1f}")
+        del opts
+
+
+# -- first-step cost ------------------------------------------------------------------------------
+
+_FIRST_STEP = r"""
+import json, sys, time
+t0 = time.perf_counter()
+import torch
+torch.set_num_threads(1)
+from optimlab import registry
+from optimlab.core import engine, fused
+fused.available()
+t_import = time.perf_counter() - t0
+out = {"import_s": t_import}
+for name in sys.argv[1].split(","):
+    spec = registry.get(name)
+    p = torch.randn(1000, requires_grad=True)
+    p.grad = torch.randn(1000)
+    opt = spec.make([p])
+    t0 = time.perf_counter()
+    opt.step(); opt.step()  # the first step (fresh state) and the second (steady state) may differ
+    t_two = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    opt.step(); opt.step()
+    out[name] = t_two - (time.perf_counter() - t0)
+print(json.dumps(out))
+"""
+
+
+def first_step_cost(names: list[str], log: Callable[[str], None]) -> dict[str, dict[str, float]]:
+    """Seconds the first two steps cost above two steady ones, per optimizer: cold cache, then warm."""
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="optimlab-bench-cache-") as cache:
+        env = {**os.environ, "OPTIMLAB_CACHE_DIR": cache, "OMP_NUM_THREADS": "1"}
+        for state in ("cold", "warm"):
+            proc = subprocess.run([sys.executable, "-c", _FIRST_STEP, ",".join(names)], env=env,
+                                  capture_output=True, text=True, check=True)
+            out[state] = json.loads(proc.stdout.strip().splitlines()[-1])
+    log("\nfirst-step cost (kernel generation + compile or cache load), seconds:")
+    log(f"{'optimizer':10} {'cold cache':>11} {'warm cache':>11}")
+    log(f"{'(import)':10} {out['cold']['import_s']:11.2f} {out['warm']['import_s']:11.2f}")
+    for name in names:
+        log(f"{name:10} {out['cold'][name]:11.2f} {out['warm'][name]:11.2f}")
+    return out
+
+
+# -- entry point ----------------------------------------------------------------------------------
+
+def run_benchmark(names: list[str] | None = None, quick: bool = False, reps: int = 20, warmup: int = 3,
+                  sizes: list[str] | None = None, first_step: bool = True, out: str | os.PathLike | None = None,
+                  log: Callable[[str], None] = print, command: str = "") -> Report:
+    """Run the benchmark; print the tables through ``log`` and write JSON to ``out`` if given."""
+    table = QUICK_SIZES if quick else SIZES
+    names = names or registry.names()
+    for name in names:
+        registry.get(name)  # raises UnknownOptimizerError listing the valid names
+    chosen = sizes or list(table)
+    for label in chosen:
+        if label not in table:
+            raise ValueError(f"Invalid sizes: {label!r}; allowed: {', '.join(table)}")
+    if reps < 1 or warmup < 0:
+        raise ValueError(f"Invalid reps={reps!r}, warmup={warmup!r}; allowed: reps >= 1, warmup >= 0")
+    torch.set_num_threads(1)
+    report = Report(command=command, threads=torch.get_num_threads(), reps=reps, torch_version=torch.__version__)
+    log(f"optimlab step benchmark: {torch.get_num_threads()} thread, median of {reps} after {warmup} warm-up")
+    for label in chosen:
+        bench_sizes(label, table[label](), names, reps, warmup, report, log)
+    if first_step:
+        report.first_step = first_step_cost(names, log)
+    if out is not None:
+        from optimlab.atomic import write_text
+
+        write_text(Path(out), json.dumps({**asdict(report)}, indent=1))
+        log(f"\nwrote {out}")
+    return report

@@ -1,0 +1,62 @@
+"""Shared pieces of the engine tests: parameter sets, a loss, and side-by-side runs of two impls."""
+
+from __future__ import annotations
+
+import torch
+
+from tests.helpers import loss_fn
+
+
+def param_set(dtype=torch.float32, seed=0) -> list[tuple[str, torch.Tensor]]:
+    """(layout, values): dense, transposed (non-contiguous, dense), strided slice (non-dense), complex,
+    and a zero-size tensor last."""
+    g = torch.Generator().manual_seed(seed)
+    complex_dtype = torch.complex128 if dtype == torch.float64 else torch.complex64
+    return [
+        ("dense", torch.randn(5, 3, generator=g, dtype=dtype)),
+        ("transposed", torch.randn(4, 6, generator=g, dtype=dtype)),
+        ("sliced", torch.randn(4, 4, generator=g, dtype=dtype)),
+        ("dense", torch.randn(7, generator=g, dtype=complex_dtype)),
+        ("dense", torch.randn(0, 3, generator=g, dtype=dtype)),
+    ]
+
+
+def leaves(init) -> list[torch.Tensor]:
+    """Fresh leaf tensors holding ``init``'s values in the named layouts."""
+    out = []
+    for layout, x in init:
+        if layout == "transposed":
+            y = x.t().contiguous().t()  # same values, column-major strides
+        elif layout == "sliced":
+            base = torch.zeros(x.shape[0], 2 * x.shape[1], dtype=x.dtype)
+            base[:, ::2] = x
+            y = base[:, ::2]
+        else:
+            y = x.clone()
+        out.append(y.requires_grad_())
+    return out
+
+
+def run(spec, impl: str, init, steps: int, lr_scale: float = 1.0, **hypers) -> tuple[list[torch.Tensor], object]:
+    ps = leaves(init)
+    lr = spec.defaults["lr"] * lr_scale
+    opt = spec.make(ps, lr=lr, impl=impl, **hypers)
+    sign = -1.0 if hypers.get("maximize") else 1.0
+    for _ in range(steps):
+        opt.zero_grad()
+        (sign * loss_fn(ps)).backward()
+        opt.step()
+    return ps, opt
+
+
+def scaled_err(a, b) -> float:
+    """max over tensors of max|a - b| / max|b|: relative to each tensor's magnitude."""
+    err = 0.0
+    for x, y in zip(a, b):
+        x, y = x.detach(), y.detach()
+        if y.numel() == 0:
+            continue
+        x, y = (torch.view_as_real(x), torch.view_as_real(y)) if y.is_complex() else (x, y)
+        scale = y.abs().max().clamp_min(1e-30)
+        err = max(err, ((x.double() - y.double()).abs().max() / scale.double()).item())
+    return err

@@ -1,0 +1,141 @@
+"""impl="auto" picks the fused kernel where it fits and falls back, with the reason, where it does not."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import optimlab
+from optimlab import registry
+from optimlab.core import engine, fused
+from optimlab.core.fused import runner
+from tests.engine.common import leaves, param_set, run, scaled_err
+from tests.helpers import loss_fn
+
+
+def _impls(opt) -> set[tuple[str, str]]:
+    return {entry for used in opt.last_impl for entry in used}
+
+
+def _bucket(params, grads):
+    states = [{} for _ in params]
+    chain = optimlab.Adam.recipe({"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0,
+                                  "amsgrad": False, "decoupled_weight_decay": False})
+    for p, st in zip(params, states):
+        engine.init_state(chain, p, st)
+    return engine.Bucket(list(params), list(grads), states, 1, (True,) * len(chain), {}, chain)
+
+
+def test_auto_picks_fused_on_cpu_float_tensors():
+    _, opt = run(registry.get("adam"), "auto", param_set(), 2)
+    assert _impls(opt) == {("fused", "auto: fused fits")}
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_auto_picks_fused_for_low_precision(dtype):
+    p = torch.randn(10, dtype=dtype, requires_grad=True)
+    opt = optimlab.Adam([p])
+    p.grad = torch.randn(10, dtype=dtype)
+    opt.step()
+    assert _impls(opt) == {("fused", "auto: fused fits")}
+
+
+def test_sparse_gradient_falls_back_with_reason():
+    p = torch.randn(4, 3)
+    g = torch.sparse_coo_tensor([[0, 2]], torch.ones(2, 3), (4, 3), check_invariants=True)
+    name, reason = engine.resolve_impl("auto", _bucket([p], [g]))
+    assert name != "fused" and "not fused: a gradient is sparse" in reason
+
+
+def test_tensor_subclass_falls_back_with_reason():
+    class Tagged(torch.nn.Parameter):
+        pass
+
+    p = Tagged(torch.randn(5))
+    opt = optimlab.Adam([p])
+    p.grad = torch.randn(5)
+    opt.step()
+    ((name, reason),) = _impls(opt)
+    assert name == "foreach" and "not fused: a parameter is a tensor subclass (Tagged)" in reason
+
+
+def test_non_cpu_device_falls_back_with_reason():
+    p = torch.empty(3, device="meta")
+    name, reason = engine.resolve_impl("auto", _bucket([p], [torch.empty(3, device="meta")]))
+    assert name != "fused" and "the fused engine is CPU-only" in reason
+
+
+def test_state_of_another_dtype_falls_back_with_reason():
+    p = torch.randn(6)
+    bucket = _bucket([p], [torch.randn(6)])
+    bucket.states[0]["exp_avg"] = bucket.states[0]["exp_avg"].double()
+    name, reason = engine.resolve_impl("auto", bucket)
+    assert name != "fused" and "state 'exp_avg' has a dtype other than its parameter's" in reason
+
+
+def test_missing_numba_falls_back_with_reason(monkeypatch):
+    monkeypatch.setattr(fused, "unavailable_reason", lambda: "numba is not importable (test)")
+    _, opt = run(registry.get("adam"), "auto", param_set(), 3)
+    ((name, reason),) = _impls(opt)
+    assert name == "foreach" and "not fused: numba is not importable (test)" in reason
+
+
+def test_forcing_fused_on_unsupported_tensors_raises_with_reason():
+    p = torch.empty(3, device="meta")
+    bucket = _bucket([p], [torch.empty(3, device="meta")])
+    with pytest.raises(ValueError, match="impl='fused' cannot run .* CPU-only"):
+        runner.run(bucket.chain, bucket, False)
+
+
+@pytest.mark.parametrize("maximize", [False, True])
+def test_grad_is_unchanged_by_step(maximize):
+    ps = leaves(param_set())
+    opt = optimlab.NAdam(ps, impl="fused", maximize=maximize, weight_decay=0.1)
+    for _ in range(3):
+        opt.zero_grad()
+        loss_fn(ps).backward()
+        before = [p.grad.clone() for p in ps]
+        opt.step()
+        assert all(torch.equal(p.grad, b) for p, b in zip(ps, before))
+
+
+@pytest.mark.parametrize("name", registry.names())
+def test_mixed_dtypes_in_one_group(name):
+    """fp64, fp32, fp16 and bf16 (and a zero-size tensor last) in one group: one fused bucket per dtype."""
+    spec = registry.get(name)
+    dtypes = [torch.float64, torch.float32, torch.float16, torch.bfloat16, torch.float32]
+    shapes = [(5, 3), (4,), (6,), (3, 2), (0,)]
+    g = torch.Generator().manual_seed(1)
+    init = [torch.rand(s, generator=g, dtype=torch.float64).to(d) for s, d in zip(shapes, dtypes)]
+    out = {}
+    for impl in ("fused", "reference"):
+        ps = [x.clone().requires_grad_() for x in init]
+        opt = spec.make(ps, impl=impl)
+        for _ in range(20):
+            opt.zero_grad()
+            loss_fn([p.float() for p in ps]).backward()
+            opt.step()
+        out[impl] = ps
+        assert {n for n, _ in _impls(opt)} == {impl}
+    assert [p.dtype for p in out["fused"]] == dtypes
+    exact = scaled_err(out["fused"][:2], out["reference"][:2])
+    low = scaled_err(out["fused"][2:4], out["reference"][2:4])
+    assert exact <= 1e-6, exact
+    assert low <= 2e-2, low  # fp16/bf16: rounding differences of the stored values compound
+
+
+def test_params_with_and_without_grads_keep_their_own_step_counts():
+    """A tensor that skips steps has a smaller ``step``: it goes to its own bucket (bias corrections differ)."""
+    out = {}
+    for impl in ("fused", "reference"):
+        ps = leaves(param_set(torch.float64))
+        opt = optimlab.Adam(ps, impl=impl, lr=1e-2)
+        for t in range(12):
+            opt.zero_grad()
+            loss_fn(ps).backward()
+            if t % 3 == 0:
+                ps[0].grad = None
+            opt.step()
+        out[impl] = (ps, [opt.state[p]["step"].item() for p in ps])
+    assert out["fused"][1] == out["reference"][1] == [8.0] + [12.0] * 4
+    assert scaled_err(out["fused"][0], out["reference"][0]) <= 1e-13

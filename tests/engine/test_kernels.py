@@ -1,0 +1,136 @@
+"""Kernel generation: traced from the rule source, compiled once, reused across lr changes and processes."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import torch
+
+import optimlab
+from optimlab.core.fused import kernels
+from optimlab.core.fused.trace import Program, TraceOps
+from optimlab.core.ops import LoopOps
+from tests.helpers import loss_fn
+
+
+def _public(cls) -> set[str]:
+    return {n for n, _ in inspect.getmembers(cls) if not n.startswith("_") and n != "name"}
+
+
+def test_tracer_speaks_every_list_op():
+    assert _public(LoopOps) <= _public(TraceOps)
+
+
+def _program(lr: float) -> Program:
+    """Adam's chain traced for one fp32 bucket at step 3."""
+    from optimlab.core import engine
+    from optimlab.core.fused.runner import trace
+
+    chain = optimlab.Adam.recipe({"lr": lr, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0,
+                                  "amsgrad": False, "decoupled_weight_decay": False})
+    bucket = engine.Bucket([torch.zeros(2)], [torch.zeros(2)], [{}], 3, (False,) * len(chain), {}, chain)
+    table = type("T", (), {"storage": "float32", "buffers": ("param", "grad", "exp_avg", "exp_avg_sq")})
+    return trace(chain, bucket, table, maximize=False)
+
+
+def test_scalars_are_arguments_not_structure():
+    a, b = _program(1e-3), _program(0.5)
+    assert a.key == b.key and -1e-3 in a.scalars and -0.5 in b.scalars
+    source = kernels.source_for(a, "float32")
+    assert "0.001" not in source and "0.999" not in source  # no hyperparameter baked into the code
+
+
+def _watch(opt) -> tuple[int, list[int]]:
+    return kernels.STATS["kernels"], [len(k.signatures) for k in kernels._KERNELS.values()]
+
+
+def test_changing_lr_and_betas_does_not_recompile():
+    p = torch.randn(33, requires_grad=True)
+    opt = optimlab.Adam([p], impl="fused")
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 1.0 / (t + 1))
+    for t in range(2):
+        opt.zero_grad()
+        loss_fn([p]).backward()
+        opt.step()
+    before = _watch(opt)
+    for t in range(10):
+        opt.param_groups[0]["betas"] = (0.9 - 0.01 * t, 0.999 - 1e-4 * t)
+        opt.zero_grad()
+        loss_fn([p]).backward()
+        opt.step()
+        sched.step()
+    assert _watch(opt) == before
+    assert all(n == 1 for n in before[1])  # one compiled signature per kernel
+
+
+def test_first_call_compiles_once_and_reuses():
+    p = torch.randn(9, dtype=torch.float64, requires_grad=True)
+    opt = optimlab.RMSprop([p], impl="fused", centered=True, momentum=0.3, weight_decay=0.2)
+    seen = []
+    for _ in range(6):
+        opt.zero_grad()
+        loss_fn([p]).backward()
+        opt.step()
+        seen.append(kernels.STATS["kernels"])
+    # step 1 (fresh momentum buffer) and step 2 (steady state) may each need a kernel; then none
+    assert seen[1] == seen[-1]
+    assert len(set(seen[1:])) == 1
+
+
+_CHILD = r"""
+import json, torch, optimlab
+from optimlab.core.fused import kernels
+p = torch.randn(50, requires_grad=True)
+opt = optimlab.Adamax([p], weight_decay=0.05)
+for _ in range(3):
+    p.grad = torch.randn(50)
+    opt.step()
+print(json.dumps(kernels.STATS))
+"""
+
+
+def test_kernels_are_cached_across_processes(tmp_path):
+    env = {**os.environ, "OPTIMLAB_CACHE_DIR": str(tmp_path), "OMP_NUM_THREADS": "1"}
+    stats = []
+    for _ in range(2):
+        out = subprocess.run([sys.executable, "-c", _CHILD], env=env, capture_output=True, text=True, check=True)
+        stats.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    cold, warm = stats
+    assert cold["compiled"] >= 1 and cold["loaded"] == 0
+    assert warm["compiled"] == 0 and warm["loaded"] == cold["compiled"]
+    assert list(tmp_path.glob("k_*.py"))
+
+
+def test_low_precision_conversions_match_torch():
+    from numba import njit
+
+    from optimlab.core.fused.prims import bf16_load, bf16_store, f16_load, f16_store
+
+    @njit
+    def roundtrip(bits, x, half):
+        loaded = np.empty(bits.size, np.float32)
+        stored = np.empty(x.size, np.uint16)
+        for i in range(bits.size):
+            loaded[i] = f16_load(bits[i]) if half else bf16_load(bits[i])
+        for i in range(x.size):
+            stored[i] = f16_store(x[i]) if half else bf16_store(x[i])
+        return loaded, stored
+
+    bits = np.arange(2**16, dtype=np.uint16)
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.standard_normal(20000).astype(np.float32) * s for s in (1e-7, 1e-3, 1, 1e3, 7e4)]
+                       + [rng.integers(0, 2**32, 20000, dtype=np.uint64).astype(np.uint32).view(np.float32)])
+    x = x[~np.isnan(x)]
+    for half, dtype in ((True, torch.float16), (False, torch.bfloat16)):
+        loaded, stored = roundtrip(bits, x, half)
+        ref_loaded = torch.from_numpy(bits.view(np.int16).copy()).view(dtype).float().numpy()
+        nan = np.isnan(ref_loaded)
+        assert np.array_equal(np.isnan(loaded), nan)
+        assert np.array_equal(loaded[~nan].view(np.uint32), ref_loaded[~nan].view(np.uint32))
+        ref_stored = torch.from_numpy(x).to(dtype).view(torch.int16).numpy().view(np.uint16)
+        assert np.array_equal(stored, ref_stored)
