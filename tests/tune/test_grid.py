@@ -17,7 +17,8 @@ def rec(lr, seed, loss, diverged=False):
 
 def test_resolve_lrs_defaults_to_the_registry_range_and_accepts_explicit_values():
     spec = registry.get("adam")
-    assert grid.resolve_lrs(spec) == spec.lr_grid(3)
+    assert grid.resolve_lrs(spec) == pytest.approx(spec.lr_grid(3), rel=1e-11)
+    assert grid.resolve_lrs(spec, lrs=[1 / 3, 0.1 + 1e-17]) == [0.1, float("0.333333333333")]
     assert grid.resolve_lrs(spec, per_decade=1, lr_range=(1e-3, 1e-1)) == pytest.approx([1e-3, 1e-2, 1e-1])
     assert grid.resolve_lrs(spec, lrs=[0.1, 0.01, 0.1]) == [0.01, 0.1]
 

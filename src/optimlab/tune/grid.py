@@ -1,7 +1,7 @@
 """The learning-rate grid and what a sweep concludes from it.
 
 * ``resolve_lrs``: explicit learning rates, or a log-spaced grid over a range (default: the registry's),
-  ``per_decade`` per factor of 10.
+  ``per_decade`` per factor of 10; rounded to 12 significant digits so trial keys match across machines.
 * ``summarise``: per learning rate, the mean final validation loss over seeds, where a diverged seed
   counts as ``+inf`` (so any diverged seed makes the lr's mean ``+inf``; shown as ``None`` in JSON).
 * ``best_index`` / ``robust_range``: the best lr minimises that mean; the robust range is the contiguous
@@ -27,7 +27,7 @@ def resolve_lrs(spec, lrs: Sequence[float] | None = None, per_decade: int = 3,
         values = list(lrs)
         if not values or not all(_positive_finite(v) for v in values):
             raise ValueError(f"Invalid lrs: {lrs!r}; allowed: a non-empty list of finite numbers > 0")
-        return sorted({float(v) for v in values})
+        return sorted({_canonical_lr(v) for v in values})
     if lr_range is not None:
         rng = tuple(lr_range)
         if len(rng) != 2 or not all(_positive_finite(v) for v in rng) or rng[0] > rng[1]:
@@ -36,7 +36,12 @@ def resolve_lrs(spec, lrs: Sequence[float] | None = None, per_decade: int = 3,
         lr_range = (float(rng[0]), float(rng[1]))
     if not (isinstance(per_decade, int) and not isinstance(per_decade, bool) and per_decade >= 1):
         raise ValueError(f"Invalid per_decade: {per_decade!r}; allowed: an integer >= 1")
-    return spec.lr_grid(per_decade, lr_range)
+    return sorted({_canonical_lr(v) for v in spec.lr_grid(per_decade, lr_range)})
+
+
+def _canonical_lr(value: float) -> float:
+    """12 significant digits: a grid computed on another machine (another libm) gives the same trial keys."""
+    return float(f"{float(value):.12g}")
 
 
 def trial_record(trial) -> dict[str, Any]:
