@@ -6,7 +6,7 @@ Prints, on one thread, medians over repeats after a warm-up:
 
 * trajectories: the 8 seed optimizers x 300 steps (optimlab, impl="reference"), run in lockstep as
   race() does; baselines measured in the same run: the same 8 runs one at a time, the same lockstep with
-  impl="foreach", and torch.optim's own classes for the 8;
+  impl="foreach", torch.optim's own classes for the 8, and no-op optimizers (the lab's own overhead);
 * rendering: the whole GIF at the defaults (1000x600, 120 frames), and the per-frame cost of blitting
   against a full canvas redraw per frame (the usual FuncAnimation approach), measured on the same figure.
 Targets: trajectories < 1 s, GIF < 20 s.
@@ -53,6 +53,16 @@ def median_time(fn, repeats: int) -> float:
 WALL: list[float] = []
 
 
+class NoOp(torch.optim.Optimizer):
+    """An optimizer that does nothing: what is left is the lab's own per-step cost (surface, autograd, checks)."""
+
+    def __init__(self, params, lr: float = 0.0) -> None:
+        super().__init__(params, {"lr": lr})
+
+    def step(self, closure=None):  # type: ignore[override]
+        return None
+
+
 def jobs(impl: str | None) -> list[trajectory.Job]:
     out = []
     for name in SEED_EIGHT:
@@ -79,6 +89,7 @@ def main() -> None:
     alone = median_time(lambda: [trajectory.run(s, [j], s.start, STEPS) for j in jobs("reference")], r)
     foreach = median_time(lambda: trajectory.run(s, jobs("foreach"), s.start, STEPS), r)
     torch_optim = median_time(lambda: trajectory.run(s, jobs(None), s.start, STEPS), r)
+    harness = median_time(lambda: trajectory.run(s, [trajectory.Job(NoOp, {})] * 8, s.start, STEPS), r)
     per_step = lock / (8 * STEPS) * 1e6
     w = WALL[:]
     print(f"trajectories, lockstep, impl=reference : {lock:7.3f} s [{w[0]:.3f}]  ({per_step:.0f} us per optimizer step)  "
@@ -88,6 +99,7 @@ def main() -> None:
           f"{lock / foreach:.2f})")
     print(f"  lockstep, torch.optim classes         : {torch_optim:7.3f} s [{w[3]:.3f}]  (optimlab/torch time ratio "
           f"{lock / torch_optim:.2f})")
+    print(f"  lab harness alone (no-op optimizers)  : {harness:7.3f} s [{w[4]:.3f}]  (the rest is the optimizers' steps)")
 
     result = race(s, SEED_EIGHT, steps=STEPS, lrs=LRS, cache=False)
     with tempfile.TemporaryDirectory() as tmp:

@@ -2,13 +2,14 @@
 
 One ``.npz`` file per trajectory, named by the SHA-256 of its key: (optimizer identity, hyperparameters,
 learning rate, surface, start, steps, clipping, optimlab and torch versions). The key is stored in the
-file and compared on load. Files are written atomically (temporary file in the same folder, then
-``os.replace``), so a killed run leaves either the whole file or none.
+file and compared on load. Files are written with :mod:`optimlab.atomic`, so a killed run leaves either
+the whole file or none.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 from pathlib import Path
@@ -18,8 +19,8 @@ import numpy as np
 import torch
 
 import optimlab
+from optimlab import atomic
 from optimlab.lab.trajectory import Trajectory
-from optimlab.lab.writers import atomic_target
 
 ENV_VAR = "OPTIMLAB_CACHE_DIR"
 
@@ -66,10 +67,11 @@ class TrajectoryCache:
         return traj
 
     def save(self, key: str, traj: Trajectory) -> None:
-        with atomic_target(self._file(key), ".npz") as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, key=np.array(key), path=traj.path, losses=traj.losses,
-                     diverged_at=np.array(-1 if traj.diverged_at is None else traj.diverged_at),
-                     lr=np.array(np.nan if traj.lr is None else traj.lr))
+        buf = io.BytesIO()
+        np.savez(buf, key=np.array(key), path=traj.path, losses=traj.losses,
+                 diverged_at=np.array(-1 if traj.diverged_at is None else traj.diverged_at),
+                 lr=np.array(np.nan if traj.lr is None else traj.lr))
+        atomic.write_bytes(self._file(key), buf.getvalue())
 
 
 def open_cache(cache: bool | str | os.PathLike | TrajectoryCache | None) -> TrajectoryCache | None:

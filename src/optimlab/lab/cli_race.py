@@ -85,6 +85,9 @@ def run(args: argparse.Namespace) -> int:
                   start=start, clip=args.clip, cache=not args.no_cache)
     print(result.title())
     print(result.table())
+    if any(r.lr_source == "default" for r in result.runs):
+        print("note: 'default' lrs are each optimizer's own default, not chosen for this surface; "
+              "--tune picks them fairly on the same surface and budget")
     path = rendering.render(result, args.out, fps=args.fps, size=size, three_d=args.three_d, frames=args.frames,
                          progress=sys.stderr.isatty())
     print(f"wrote {path}")

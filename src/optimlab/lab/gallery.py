@@ -13,10 +13,10 @@ import sys
 import time
 from pathlib import Path
 
+from optimlab import atomic
 from optimlab.lab.racers import SEED_EIGHT
 from optimlab.lab.racing import RaceResult, race
 from optimlab.lab.rendering import render
-from optimlab.lab.writers import atomic_target
 
 SCENES = ("beale", "long-valley", "saddle", "moons")
 STEPS = 300
@@ -45,8 +45,7 @@ def build(out_dir: Path, scenes: tuple[str, ...] = SCENES, steps: int = STEPS, p
         results.append(result)
         print(f"{name}: {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     index = out_dir / "index.md"
-    with atomic_target(index, ".md") as tmp:
-        tmp.write_text(index_text(results), encoding="utf-8")
+    atomic.write_text(index, index_text(results))
     return [*written, index]
 
 

@@ -1,7 +1,7 @@
 """Writing frames: PNG and GIF through Pillow, MP4 through the ffmpeg binary shipped by imageio-ffmpeg.
 
-Every writer writes to a temporary file in the target folder and moves it into place with
-``os.replace``, so an interrupted render never leaves a half-written picture under the final name.
+Every writer encodes in memory (MP4: in a scratch folder) and writes with :mod:`optimlab.atomic`, so an
+interrupted render never leaves a half-written picture under the final name.
 GIF frames share one palette (taken from the final, fullest frame, with one index left free) and are
 not dithered, so consecutive frames differ only where something moved; Pillow's ``optimize`` then
 writes each frame as its changed rectangle with unchanged pixels transparent, and the file stays small.
@@ -9,36 +9,26 @@ writes each frame as its changed rectangle with unchanged pixels transparent, an
 
 from __future__ import annotations
 
-import contextlib
-import os
+import io
 import tempfile
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
 import numpy as np
 
+from optimlab import atomic
 
-@contextlib.contextmanager
-def atomic_target(out: Path, suffix: str) -> Iterator[Path]:
-    """A temporary path beside ``out`` that replaces ``out`` when the block succeeds."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}-", suffix=suffix)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; a finished file gets the usual permissions
-    try:
-        yield Path(tmp)
-        os.replace(tmp, out)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+
+def _encode(save) -> bytes:
+    buf = io.BytesIO()
+    save(buf)
+    return buf.getvalue()
 
 
 def write_png(out: Path, frame: np.ndarray) -> None:
     from PIL import Image
 
-    with atomic_target(out, ".png") as tmp:
-        Image.fromarray(frame).save(tmp, format="PNG", optimize=True)
+    atomic.write_bytes(out, _encode(lambda buf: Image.fromarray(frame).save(buf, format="PNG", optimize=True)))
 
 
 def write_gif(out: Path, palette_frame: np.ndarray, frames: Iterable[np.ndarray], fps: float, hold_s: float) -> int:
@@ -51,9 +41,9 @@ def write_gif(out: Path, palette_frame: np.ndarray, frames: Iterable[np.ndarray]
     frame_ms = int(round(1000 / fps))
     durations = [frame_ms] * len(images)
     durations[-1] = max(frame_ms, int(round(1000 * hold_s)))
-    with atomic_target(out, ".gif") as tmp:
-        images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:], duration=durations, loop=0,
-                       optimize=True, disposal=1)
+    atomic.write_bytes(out, _encode(lambda buf: images[0].save(
+        buf, format="GIF", save_all=True, append_images=images[1:], duration=durations, loop=0, optimize=True,
+        disposal=1)))
     return len(images)
 
 
@@ -62,7 +52,8 @@ def write_mp4(out: Path, frames: Iterable[np.ndarray], size: tuple[int, int], fp
     import imageio_ffmpeg
 
     count = 0
-    with atomic_target(out, ".mp4") as tmp:
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = Path(scratch) / "video.mp4"
         writer = imageio_ffmpeg.write_frames(str(tmp), size, fps=fps, codec="libx264", pix_fmt_in="rgb24",
                                              pix_fmt_out="yuv420p", macro_block_size=1, quality=7,
                                              ffmpeg_log_level="error", output_params=["-movflags", "+faststart"])
@@ -77,4 +68,5 @@ def write_mp4(out: Path, frames: Iterable[np.ndarray], size: tuple[int, int], fp
                 count += 1
         finally:
             writer.close()
+        atomic.write_bytes(out, tmp.read_bytes())
     return count
