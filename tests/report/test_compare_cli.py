@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -49,6 +50,9 @@ def test_compare_exits_zero_and_writes_every_file(report):
     assert sorted(p.name for p in out.iterdir()) == sorted(
         ["index.html", "results.json", "results.md", "train_loss.png", "val_acc.png", "sensitivity.png", "race.gif"])
     assert [p.name for p in root.iterdir() if p.name.startswith(".")] == []
+    mask = os.umask(0)
+    os.umask(mask)
+    assert {p.stat().st_mode & 0o777 for p in out.iterdir()} == {0o666 & ~mask}  # like any other output file
 
 
 def test_page_holds_the_figures_the_race_and_the_table(report):

@@ -413,7 +413,6 @@ def write_report(results: dict, out: str | Path, *, tuned: Mapping[str, Any] | N
 
     target = check_target(out)
     with atomic.directory(target) as tmp:
-        publishable(tmp)
         results["figures"] = write_figures(results, tmp, tuned=tuned, race_result=race_result)
         if started is not None:
             results["seconds"] = round(time.perf_counter() - started, 2)
@@ -421,4 +420,5 @@ def write_report(results: dict, out: str | Path, *, tuned: Mapping[str, Any] | N
         (tmp / "results.json").write_text(json.dumps(results, indent=1, allow_nan=False) + "\n", encoding="utf-8")
         (tmp / "results.md").write_text(table.markdown(results), encoding="utf-8")
         render_html(results, tmp)
+        publishable(tmp)
     return target

@@ -34,7 +34,10 @@ def check_target(target: str | os.PathLike) -> Path:
 
 
 def publishable(directory: Path) -> None:
-    """Give the temporary directory the usual permissions (``mkdtemp`` makes it owner-only)."""
+    """Give the report the usual permissions: ``mkdtemp``/``mkstemp`` make the directory and files owner-only."""
     mask = os.umask(0)
     os.umask(mask)
     directory.chmod(0o777 & ~mask)
+    for path in directory.iterdir():
+        if path.is_file():
+            path.chmod(0o666 & ~mask)
