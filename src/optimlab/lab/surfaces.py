@@ -237,7 +237,7 @@ _BUILDERS: dict[str, Callable[[], Surface]] = {
     "beale": lambda: Surface("beale", beale, domain=((-4.5, 4.5), (-4.5, 4.5)), start=(1.0, 1.5),
                              minima=((3.0, 0.5),), title="Beale",
                              formula="(1.5-x+xy)^2 + (2.25-x+xy^2)^2 + (2.625-x+xy^3)^2", levels=35, log_levels=True),
-    "rosenbrock": lambda: Surface("rosenbrock", rosenbrock, domain=((-2.0, 2.0), (-1.0, 3.0)), start=(-1.5, 2.5),
+    "rosenbrock": lambda: Surface("rosenbrock", rosenbrock, domain=((-2.0, 2.0), (-1.0, 3.0)), start=(-1.2, 1.0),
                                   minima=((1.0, 1.0),), title="Rosenbrock", formula="(1-x)^2 + 100(y-x^2)^2",
                                   levels=35, log_levels=True),
     "rastrigin": lambda: Surface("rastrigin", rastrigin, domain=((-5.12, 5.12), (-5.12, 5.12)), start=(-4.6, 3.7),
