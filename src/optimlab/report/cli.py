@@ -10,8 +10,9 @@ from optimlab.report.compare import DEFAULT_OPTIMIZERS, DEFAULT_OUT, DEFAULT_TAS
 
 EPILOG = """\
 Writes OUT/index.html (self-contained), OUT/results.json, OUT/results.md and the figures
-(train_loss.png, val_acc.png, sensitivity.png, race.gif). Tuning trials are kept in an Optuna
-study (default: a SQLite file beside OUT), so a rerun resumes instead of redoing them.
+(train_loss.png, val_acc.png, sensitivity.png, race.gif). Tuning trials are kept in the Optuna
+storage that `optimlab tune` uses (default: ./.optimlab/tune.db), so a rerun, or a compare after
+`optimlab tune`, reuses finished trials instead of redoing them.
 """
 
 
@@ -34,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true",
                         help="a fast look (under a minute): a sixth of the steps, one tuning seed, one lr per decade")
     parser.add_argument("--storage", default=None,
-                        help="Optuna storage URL shared with `optimlab tune` (default: sqlite file beside --out)")
+                        help="Optuna RDB storage URL, shared with `optimlab tune` (default: sqlite:///./.optimlab/tune.db)")
     parser.add_argument("--workers", type=int, default=1, help="tuning processes per study (default: 1)")
     parser.add_argument("--experiment", default=None,
                         help=f"a named experiment that fixes task, optimizers and schedule: {', '.join(experiments.names())}")
