@@ -47,6 +47,8 @@ def test_halving_and_range_test_options(tmp_path, capsys):
     (["--seeds", "0"], "Invalid --seeds"),
     (["--steps", "0"], "Invalid --steps"),
     (["--workers", "0"], "Invalid --workers"),
+    (["--stale-after", "1"], "Invalid --stale-after"),
+    (["--robust-tol=-0.5"], "Invalid --robust-tol"),
     (["--storage", "postgresql://user:secret@127.0.0.1:9/optimlab"], "Cannot open --storage"),
     (["--storage", "sqlite:////nonexistent-optimlab-dir/tune.db"], "does not exist"),
 ])

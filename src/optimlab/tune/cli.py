@@ -81,10 +81,12 @@ def run(args: argparse.Namespace) -> int:
                          .replace("Invalid per_decade", "Invalid --per-decade")) from None
     if args.seeds < 1:
         raise ValueError(f"Invalid --seeds: {args.seeds}; allowed: an integer >= 1")
-    for name in ("steps", "workers"):
+    for name, minimum in (("steps", 1), ("workers", 1), ("stale_after", 2)):
         value = getattr(args, name)
-        if value is not None and value < 1:
-            raise ValueError(f"Invalid --{name}: {value}; allowed: an integer >= 1")
+        if value is not None and value < minimum:
+            raise ValueError(f"Invalid --{name.replace('_', '-')}: {value}; allowed: an integer >= {minimum}")
+    if not (math.isfinite(args.robust_tol) and args.robust_tol >= 0):
+        raise ValueError(f"Invalid --robust-tol: {args.robust_tol}; allowed: a finite number >= 0")
     if args.storage:
         check_storage(args.storage)  # before anything is created
     out = _check_out(Path(args.out))
