@@ -94,3 +94,14 @@ def test_invalid_render_arguments(result, tmp_path, kwargs, match):
     with pytest.raises(ValueError, match=match):
         render(result, **args)
     assert not list(tmp_path.iterdir())
+
+
+def test_flat_user_surface_renders(tmp_path):
+    from optimlab.lab import Surface
+
+    flat = Surface("flat", lambda t: t[..., 0] * 0.0, domain=((-1.0, 1.0), (-1.0, 1.0)), start=(0.5, 0.5),
+                   log_levels=True)
+    res = race(flat, ["sgd"], steps=5, lrs={"sgd": 0.1}, cache=False)
+    out = render(res, tmp_path / "flat.png", size=SMALL)
+    with Image.open(out) as im:
+        assert im.size == SMALL

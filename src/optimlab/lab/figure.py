@@ -41,11 +41,12 @@ def reference_value(result: RaceResult, z: np.ndarray) -> float:
 def contour_levels(gap: np.ndarray, n: int, log: bool) -> np.ndarray:
     """``n`` levels of ``f - f*`` over the grid: log-spaced (for huge ranges) or linear."""
     finite = gap[np.isfinite(gap)]
-    if log:
-        pos = finite[finite > 0]
+    pos = finite[finite > 0]
+    if log and pos.size:
         lo, hi = np.quantile(pos, 0.001), np.quantile(pos, 0.995)
         return np.geomspace(max(lo, FLOOR), max(hi, lo * 10), n)
-    return np.linspace(finite.min(), np.quantile(finite, 0.995), n)
+    lo, hi = (finite.min(), np.quantile(finite, 0.995)) if finite.size else (0.0, 1.0)
+    return np.linspace(lo, hi if hi > lo else lo + 1.0, n)
 
 
 def surface_grid(result: RaceResult, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -121,7 +122,7 @@ class RaceFigure:
             ax.plot([self.result.start[0]], [self.result.start[1]], self.height(f0.reshape(1)), "o", color="white",
                     mec="black", ms=9, mew=1.5, zorder=5)
         else:
-            norm = LogNorm(levels[0], levels[-1]) if s.log_levels else None
+            norm = LogNorm(levels[0], levels[-1]) if s.log_levels and levels[0] > 0 else None
             ax.contourf(xx, yy, gap, levels=levels, cmap=cmap, norm=norm, extend="both")
             ax.contour(xx, yy, gap, levels=levels, colors="#7a7a7a", linewidths=0.4, norm=norm)
             if len(minima):
