@@ -45,10 +45,11 @@ def test_a_repeated_sweep_reuses_every_finished_trial(storage_url):
     # a new seed only runs what is new; other steps or hypers are different trials
     more = tune(QUAD, "adam", per_decade=1, seeds=(0, 1, 2), steps=30, storage=storage_url)
     assert more.ran == len(first.lrs)
-    other = tune(QUAD, "adam", per_decade=1, seeds=(0,), steps=31, storage=storage_url)
-    assert other.ran == len(first.lrs)
-    hyp = tune(QUAD, "adam", per_decade=1, seeds=(0,), steps=30, storage=storage_url, hypers={"betas": (0.5, 0.9)})
-    assert hyp.ran == len(first.lrs) and hyp.hypers == {"betas": (0.5, 0.9)}
+    one = [first.lrs[2]]
+    assert tune(QUAD, "adam", lrs=one, seeds=(0,), steps=30, storage=storage_url).ran == 0
+    assert tune(QUAD, "adam", lrs=one, seeds=(0,), steps=31, storage=storage_url).ran == 1
+    hyp = tune(QUAD, "adam", lrs=one, seeds=(0,), steps=30, storage=storage_url, hypers={"betas": (0.5, 0.9)})
+    assert hyp.ran == 1 and hyp.hypers == {"betas": (0.5, 0.9)}
 
 
 def test_trial_identity_covers_every_input():
