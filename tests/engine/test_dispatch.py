@@ -139,3 +139,15 @@ def test_params_with_and_without_grads_keep_their_own_step_counts():
         out[impl] = (ps, [opt.state[p]["step"].item() for p in ps])
     assert out["fused"][1] == out["reference"][1] == [8.0] + [12.0] * 4
     assert scaled_err(out["fused"][0], out["reference"][0]) <= 1e-13
+
+
+def test_step_bumps_autograd_versions_like_an_inplace_op():
+    p = torch.randn(3, requires_grad=True)
+    opt = optimlab.Adam([p], impl="fused")
+    loss = (p * p).sum()
+    loss.backward(retain_graph=True)
+    version = p._version
+    opt.step()
+    assert p._version > version
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()

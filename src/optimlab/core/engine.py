@@ -19,7 +19,9 @@ It owns every policy that is not an optimizer's math:
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any, Callable, Iterable, Sequence
 
 import torch
@@ -219,7 +221,7 @@ def _advance_steps(steps: list[Tensor]) -> list[float]:
 def make_buckets(chain: Chain, params: list[Tensor], grads: list[Tensor], states: list[dict[str, Any]]) -> list[Bucket]:
     """Create missing state, advance ``step``, and group the tensors into buckets."""
     needed = {"step", *slot_names(chain), *(s.name for t in chain for s in t.scalar_slots)}
-    if all(st.keys() >= needed for st in states):  # steady state: nothing to create
+    if all(map(operator.ge, map(dict.keys, states), repeat(needed))):  # steady state: nothing to create
         stale = (False,) * len(chain)
         fresh = [stale] * len(params)
     else:

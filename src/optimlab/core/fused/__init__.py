@@ -10,6 +10,7 @@ implementation ``impl="fused"`` (preferred by ``impl="auto"`` on CPU). numba is 
 from __future__ import annotations
 
 import functools
+from operator import attrgetter
 from typing import Sequence
 
 import torch
@@ -32,6 +33,7 @@ def available() -> bool:
 
 
 _STEP_DTYPES = {torch.float32: False, torch.float64: True}
+_dtype, _is_cpu = attrgetter("dtype"), attrgetter("is_cpu")
 
 
 def advance_steps(steps: Sequence[torch.Tensor]) -> list[float] | None:
@@ -40,11 +42,11 @@ def advance_steps(steps: Sequence[torch.Tensor]) -> list[float] | None:
 
     from optimlab.core.fused.prims import advance_steps as advance
 
-    dtypes = {t.dtype for t in steps}
-    if len(dtypes) != 1 or not all(t.is_cpu for t in steps):
+    dtypes = set(map(_dtype, steps))
+    if len(dtypes) != 1 or not all(map(_is_cpu, steps)):
         return None
     is_f64 = _STEP_DTYPES.get(dtypes.pop())
     if is_f64 is None:
         return None
-    addrs = np.fromiter([t.data_ptr() for t in steps], np.int64, len(steps))
+    addrs = np.fromiter(map(torch.Tensor.data_ptr, steps), np.int64, len(steps))
     return advance(addrs, is_f64).tolist()

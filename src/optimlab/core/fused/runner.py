@@ -14,10 +14,12 @@ own parameter) and copied back after the kernel.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
 import torch
+from torch.autograd.graph import increment_version
 
 from optimlab.core import engine, fused
 from optimlab.core.fused.codegen import compute_dtype
@@ -30,6 +32,7 @@ STORAGE = {
     torch.complex64: ("float32", 2), torch.complex128: ("float64", 2),
 }
 _PLAIN = (torch.Tensor, torch.nn.Parameter)
+_PLAIN_SET = set(_PLAIN)
 
 
 @dataclass
@@ -40,6 +43,7 @@ class Table:
     buffers: tuple[str, ...]
     addrs: np.ndarray
     sizes: np.ndarray
+    columns: list[list[torch.Tensor]]
     staged: list[tuple[int, int, torch.Tensor, torch.Tensor]] = field(default_factory=list)
     """(row, column, original, contiguous copy) for tensors that were not contiguous."""
 
@@ -49,6 +53,7 @@ class Unfit(Exception):
 
 
 _data_ptr, _numel, _is_contiguous = torch.Tensor.data_ptr, torch.Tensor.numel, torch.Tensor.is_contiguous
+_dtype, _is_cpu = attrgetter("dtype"), attrgetter("is_cpu")
 
 
 def _addresses(ts: list[torch.Tensor], what: str) -> list[int]:
@@ -68,13 +73,13 @@ class _Staging(Exception):
 
 def _check_like(ts: list[torch.Tensor], what: str, dtype: torch.dtype, sizes: list[int]) -> None:
     """State must match its parameter in dtype, element count and device (a checkpoint may not)."""
-    if not all(t.dtype is dtype for t in ts):
+    if set(map(_dtype, ts)) != {dtype}:
         raise Unfit(f"a {what} has a dtype other than its parameter's {dtype}")
     if list(map(_numel, ts)) != sizes:
         raise Unfit(f"a {what} has a shape other than its parameter's")
-    if not all(t.is_cpu for t in ts):
+    if not all(map(_is_cpu, ts)):
         raise Unfit(f"a {what} is not on the CPU")
-    if not all(type(t) in _PLAIN for t in ts):
+    if not set(map(type, ts)) <= _PLAIN_SET:
         raise Unfit(f"a {what} is a tensor subclass")
 
 
@@ -96,9 +101,11 @@ def prepare(bucket: engine.Bucket, slots: list[str]) -> Table:
     storage, factor = STORAGE[dtype]
     params, grads = bucket.params, bucket.grads
     for what, ts in (("parameter", params), ("gradient", grads)):
-        if not all(type(t) in _PLAIN for t in ts):
+        if not set(map(type, ts)) <= _PLAIN_SET:
             kind = next(type(t).__name__ for t in ts if type(t) not in _PLAIN)
             raise Unfit(f"a {what} is a tensor subclass ({kind})")
+    if factor != 1 and any(t.is_conj() or t.is_neg() for ts in (params, grads) for t in ts):
+        raise Unfit("a complex tensor has an unresolved conjugate or negative bit (call .resolve_conj())")
     sizes = list(map(_numel, params))
     columns = [("parameter", params), ("gradient", grads)]
     for name in slots:
@@ -123,7 +130,7 @@ def prepare(bucket: engine.Bucket, slots: list[str]) -> Table:
     n = np.array(sizes, np.int64)
     if factor != 1:
         n *= factor
-    return Table(storage, ("param", "grad", *slots), addrs, n, staged)
+    return Table(storage, ("param", "grad", *slots), addrs, n, [ts for _, ts in columns], staged)
 
 
 def fits(bucket: engine.Bucket) -> str | None:
@@ -159,12 +166,12 @@ def run(chain: engine.Chain, bucket: engine.Bucket, maximize: bool) -> None:
     program = trace(chain, bucket, table, maximize)
     kernel = kernel_for(program, table.storage)
     scalars = np.array(program.scalars, dtype=program.dtype)
-    if table.staged:
-        written = {i for i, _ in program.stores()}
-        kernel(table.addrs, table.sizes, scalars)
-        for _, c, original, copy in table.staged:
-            if c in written:
-                original.copy_(copy)
-    else:
-        kernel(table.addrs, table.sizes, scalars)
+    written = [c for c, _ in program.stores()]
+    kernel(table.addrs, table.sizes, scalars)
+    for _, c, original, copy in table.staged:
+        if c in written:
+            original.copy_(copy)
+    # The kernel wrote through raw pointers: tell autograd, as an in-place torch op would, so a graph
+    # that saved a parameter before the step still fails loudly instead of using the new values.
+    increment_version([t for c in written for t in table.columns[c]])
     bucket.prepared.pop("fused", None)
