@@ -1,0 +1,45 @@
+"""The step benchmark's bookkeeping (its figures come from `optimlab bench step`, never from tests)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from optimlab import registry
+from optimlab.bench import step
+
+
+def test_transformer_mix_is_about_25m_params():
+    n = sum(torch.Size(s).numel() for s in step.SIZES["transformer-25M"]())
+    assert 24e6 <= n <= 28e6
+
+
+@pytest.mark.parametrize("name,expected", [("sgd", 12), ("momentum", 20), ("adam", 28), ("adadelta", 28)])
+def test_bytes_per_param_counts_reads_and_writes(name, expected):
+    p = torch.randn(8, requires_grad=True)
+    p.grad = torch.randn(8)
+    opt = registry.get(name).make([p])
+    opt.step()
+    assert step._bytes_per_param(opt, p) == expected
+
+
+def test_quick_run_writes_every_contender(tmp_path):
+    out = tmp_path / "bench.json"
+    lines = []
+    step.run_benchmark(["sgd"], quick=True, reps=1, warmup=0, sizes=["100x16K"], first_step=False, out=out,
+                       log=lines.append)
+    data = json.loads(out.read_text())
+    contenders = {t["contender"] for t in data["timings"]}
+    assert contenders == {"optimlab", "torch-foreach", "torch-fused"}
+    assert all(t["ns_per_param"] > 0 and t["of_roofline"] > 0 for t in data["timings"])
+    assert any("roofline" in line for line in lines)
+
+
+@pytest.mark.parametrize("kwargs,match", [({"names": ["adamz"]}, "valid names"),
+                                          ({"sizes": ["huge"]}, "Invalid sizes: 'huge'"),
+                                          ({"reps": 0}, "Invalid reps=0")])
+def test_bad_arguments_raise_value_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        step.run_benchmark(quick=True, first_step=False, log=lambda _: None, **kwargs)
