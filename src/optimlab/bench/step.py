@@ -7,8 +7,10 @@ and interleaved round by round so that a noisy machine slows every contender ali
 
 * optimlab with ``impl="auto"`` (the fused kernel where it fits) and torch.optim's ``foreach`` and
   ``fused`` paths where torch has them;
-* the roofline: a ``Tensor.copy_`` over the same parameters (8 bytes per fp32 element), timed in the
-  same rounds as the steps, whose GB/s turns ``B`` into the time a step cannot beat.
+* the roofline: a generated streaming kernel that reads and writes the same buffers as the optimizer
+  with no arithmetic (:func:`_stream_kernel`), timed in the same rounds as the steps; its GB/s turns
+  ``B`` into the time a step cannot beat. (A ``copy_`` would understate it: writing a buffer that was
+  not read costs a write-allocate read too.)
 
 Reported per contender: median ns/param over >= ``reps`` steps, GB/s (``B`` / time), the fraction of
 the roofline reached and the speed-up over torch's best path. Also: peak extra memory during a step
@@ -150,35 +152,51 @@ def _time_round_robin(fns: dict[str, Callable[[], object]], reps: int, warmup: i
     return {k: statistics.median(v) for k, v in samples.items()}
 
 
-def _copier(params: list[torch.Tensor]) -> Callable[[], None]:
-    """``copy_`` over the parameters' sizes: reads and writes each element once (8 bytes per fp32 element)."""
-    dst = [torch.empty_like(p) for p in params]
-    src = [p.detach() for p in params]
+def _stream_kernel(opt: torch.optim.Optimizer, params: list[torch.Tensor]) -> Callable[[], None]:
+    """The roofline for ``opt``'s memory traffic: a generated kernel that reads the parameter, the
+    gradient and every state buffer and writes back the parameter and the state (``x <- x + 0 * g``),
+    with no other arithmetic. It moves exactly the optimizer's bytes, in the same pattern (all written
+    buffers are also read, so no write-allocate traffic), through the same code generator.
+    """
+    import numpy as np
 
-    def copy():
-        for d, s in zip(dst, src):
-            d.copy_(s)
+    from optimlab.core import engine
+    from optimlab.core.fused.kernels import kernel_for
+    from optimlab.core.fused.runner import prepare
+    from optimlab.core.fused.trace import Program
 
-    return copy
+    p0 = params[0]
+    states = [opt.state[p] for p in params]
+    slots = [k for k, v in states[0].items() if torch.is_tensor(v) and v.dim() and v.numel() == p0.numel()]
+    bucket = engine.Bucket(params, [p.grad for p in params], states, 1, (), {}, ())
+    table = prepare(bucket, slots)
+    program = Program(table.buffers, np.dtype("float32"))
+    grad = program.inputs["grad"]
+    for name in ("param", *slots):
+        sym = program.inputs[name]
+        sym.ref = program.emit("axpy", (sym, grad), 0.0)
+    kernel = kernel_for(program, table.storage)
+    scalars = np.array(program.scalars, np.float32)
+    return lambda: kernel(table.addrs, table.sizes, scalars)
 
 
 def bench_sizes(label: str, shapes, names: list[str], reps: int, warmup: int, report: Report,
                 log: Callable[[str], None]) -> None:
     params = _make_params(shapes)
     n = sum(p.numel() for p in params)
-    copy = _copier(params)
-    copy_bytes = 2 * sum(p.numel() * p.element_size() for p in params)
     log(f"\n{label}: {n / 1e6:.1f}M params in {len(params)} tensors")
     log(f"{'optimizer':10} {'contender':14} {'ns/param':>9} {'GB/s':>7} {'roofline':>9} {'vs torch':>9} "
-        f"{'peak extra':>11}  impl (roofline: copy_ GB/s in the same rounds)")
+        f"{'peak extra':>11}  impl")
     for name in names:
         spec = registry.get(name)
         opts = _contenders(spec, params)
-        times = _time_round_robin({"copy": copy, **{k: o.step for k, o in opts.items()}}, reps, warmup)
-        gbs = copy_bytes / times.pop("copy") / 1e9  # the roofline, measured in the same rounds
+        opts["optimlab"].step()  # create the state the roofline kernel streams through
+        bpp_ours = _bytes_per_param(opts["optimlab"], params[0])
+        roofline = _stream_kernel(opts["optimlab"], params)
+        times = _time_round_robin({"roofline": roofline, **{k: o.step for k, o in opts.items()}}, reps, warmup)
+        gbs = bpp_ours * n / times.pop("roofline") / 1e9  # measured in the same rounds as the steps
         report.roofline_gb_per_s.setdefault(label, {})[name] = gbs
         torch_best = min((t for k, t in times.items() if k.startswith("torch")), default=None)
-        bpp_ours = _bytes_per_param(opts["optimlab"], params[0])
         for contender, t in times.items():
             opt = opts[contender]
             bpp = _bytes_per_param(opt, params[0])
@@ -249,6 +267,11 @@ def run_benchmark(names: list[str] | None = None, quick: bool = False, reps: int
                   sizes: list[str] | None = None, first_step: bool = True, out: str | os.PathLike | None = None,
                   log: Callable[[str], None] = print, command: str = "") -> Report:
     """Run the benchmark; print the tables through ``log`` and write JSON to ``out`` if given."""
+    from optimlab.core import fused
+
+    if not fused.available():
+        raise ValueError(f"optimlab bench step needs the fused engine for its roofline kernel: "
+                         f"{fused.unavailable_reason()}")
     table = QUICK_SIZES if quick else SIZES
     names = names or registry.names()
     for name in names:
