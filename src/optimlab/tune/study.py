@@ -202,10 +202,22 @@ def enqueue_missing(study, plan: Sequence[TrialSpec], run_id: str | None = None)
             raise ValueError(f"trial lr={spec.lr:g} seed={spec.seed} of {spec.optimizer} on {spec.task} "
                              f"failed: {errors[0]}")
         if _canonical(trials) is None:
-            study.enqueue_trial({"lr": spec.lr, "seed": spec.seed, "steps": spec.steps},
-                                user_attrs={"key": spec.key, "spec": asdict(spec)})
+            _enqueue(study, spec)
             added += 1
     return added
+
+
+def _enqueue(study, spec: TrialSpec) -> None:
+    """One WAITING trial, written in one transaction with its key, its spec and its Optuna params
+    (lr, seed, steps: so Optuna's own tools, the dashboard and plots, can read the sweep)."""
+    from optuna.distributions import FloatDistribution, IntDistribution
+    from optuna.trial import create_trial
+
+    params = {"lr": spec.lr, "seed": spec.seed, "steps": spec.steps}
+    dists = {"lr": FloatDistribution(spec.lr, spec.lr, log=True), "seed": IntDistribution(spec.seed, spec.seed),
+             "steps": IntDistribution(spec.steps, spec.steps)}
+    study.add_trial(create_trial(state=_state("WAITING"), params=params, distributions=dists,
+                                 user_attrs={"key": spec.key, "spec": asdict(spec)}))
 
 
 def completed(study, plan: Sequence[TrialSpec]) -> dict[str, Any]:
@@ -260,16 +272,6 @@ def _fail_stale(study) -> None:
     optuna.storages.fail_stale_trials(study)
 
 
-def _record_params(storage, trial_id: int, spec: TrialSpec) -> None:
-    """lr, seed and steps as Optuna params too, so Optuna's own tools (dashboard, plots) can read them."""
-    from optuna.distributions import FloatDistribution, IntDistribution
-
-    storage.set_trial_param(trial_id, "lr", spec.lr, FloatDistribution(spec.lr, spec.lr, log=True))
-    for name in ("seed", "steps"):
-        value = getattr(spec, name)
-        storage.set_trial_param(trial_id, name, value, IntDistribution(value, value))
-
-
 def _run_claimed(study, storage, trial, spec: TrialSpec, run_id: str | None = None) -> bool:
     """Run a claimed trial if it is canonical for its key; close it COMPLETE (or FAIL). True if it ran.
 
@@ -294,7 +296,6 @@ def _run_claimed(study, storage, trial, spec: TrialSpec, run_id: str | None = No
     except BaseException:
         storage.set_trial_state_values(trial._trial_id, state=_state("FAIL"))
         raise
-    _record_params(storage, trial._trial_id, spec)
     value = result.final_val_loss if math.isfinite(result.final_val_loss) else math.inf
     storage.set_trial_user_attr(trial._trial_id, "result",
                                 {**result.to_dict(), "worker": f"{socket.gethostname()}:{os.getpid()}"})
