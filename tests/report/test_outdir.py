@@ -61,3 +61,10 @@ def test_failure_mid_way_keeps_the_previous_report(tmp_path, monkeypatch):
         write_report(synthetic.results(), out)
     assert (out / "index.html").read_bytes() == before
     assert _hidden(tmp_path) == []
+
+
+def test_a_parent_where_nothing_can_be_created_is_refused_before_any_work(tmp_path):
+    with pytest.raises(PermissionError, match="cannot write in '/proc'"):
+        check_target("/proc/report")
+    assert check_target(tmp_path / "new" / "rep") == tmp_path / "new" / "rep"
+    assert sorted(p.name for p in (tmp_path / "new").iterdir()) == []  # the probe is gone

@@ -7,6 +7,7 @@ renamed into place), so a failure leaves the target as it was: absent, or the pr
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 MARKER = "results.json"
@@ -28,8 +29,10 @@ def check_target(target: str | os.PathLike) -> Path:
         t.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise PermissionError(f"Invalid --out: cannot create {str(t.parent)!r}: {exc.strerror or exc}") from None
-    if not os.access(t.parent, os.W_OK | os.X_OK):
-        raise PermissionError(f"Invalid --out: {str(t.parent)!r} is not writable")
+    try:  # the real test: create (and remove) a directory where the report will be built
+        os.rmdir(tempfile.mkdtemp(prefix=f".{t.name}.probe-", dir=t.parent))
+    except OSError as exc:
+        raise PermissionError(f"Invalid --out: cannot write in {str(t.parent)!r}: {exc.strerror or exc}") from None
     return t
 
 
