@@ -138,3 +138,11 @@ def test_command_line_reproduces_the_settings_and_hides_passwords():
     add_arguments(parser)
     argv = [a.replace("***", "pw") for a in shlex.split(line)[2:]]
     assert settings_from_args(parser.parse_args(argv)) == s
+
+
+def test_no_widest_range_sentence_when_every_range_is_a_single_lr():
+    res = synthetic.results()
+    assert any(line.startswith("Widest robust learning-rate range: ") for line in res["summary"])
+    for r in res["optimizers"].values():
+        r["robust_range"] = [r["best_lr"], r["best_lr"]]
+    assert not any(line.startswith("Widest") for line in summary_lines(res))

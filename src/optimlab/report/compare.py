@@ -174,8 +174,8 @@ def summary_lines(results: Mapping[str, Any]) -> list[str]:
         lines.append(f"Did not reach the target on every seed: {', '.join(missed)}.")
     ranges = [(r, math.log10(r["robust_range"][1] / r["robust_range"][0])) for r in opts.values()
               if r["robust_range"]]
-    if ranges:
-        widest = max(ranges, key=lambda t: t[1])
+    widest = max(ranges, key=lambda t: t[1], default=(None, 0.0))
+    if widest[1] > 0:
         lines.append(f"Widest robust learning-rate range: {widest[0]['title']} "
                      f"({widest[0]['robust_range'][0]:.3g} – {widest[0]['robust_range'][1]:.3g}, {widest[1]:.2g} decades).")
     edge = [f"{r['title']} (best {r['best_lr']:.3g}, the {'highest' if r['best_lr'] == max(lrs) else 'lowest'} tried)"
