@@ -229,21 +229,15 @@ def make_buckets(chain: Chain, params: list[Tensor], grads: list[Tensor], states
     step_values = _advance_steps([st["step"] for st in states]) if states else []
     scalar_names = [s.name for t in chain for s in t.scalar_slots]
     scalar_values = {n: _values([st[n] for st in states]) for n in scalar_names}
+    # With one step count, one freshness and no scalar state, only device and dtype split the group.
+    uniform = not scalar_names and len(set(step_values)) <= 1 and len(set(fresh)) <= 1
     buckets: dict[tuple, Bucket] = {}
-    if not scalar_names and len(set(step_values)) <= 1 and len(set(fresh)) <= 1:
-        # One step count and no scalar state: only device and dtype split the group.
-        for i, p in enumerate(params):
-            key = (p.device, p.dtype)
-            b = buckets.get(key)
-            if b is None:
-                b = buckets[key] = Bucket([], [], [], int(step_values[i]), fresh[i], {}, chain)
-            b.params.append(p)
-            b.grads.append(grads[i])
-            b.states.append(states[i])
-        return list(buckets.values())
     for i, p in enumerate(params):
-        scal = {n: scalar_values[n][i] for n in scalar_names}
-        key = (p.device, p.dtype, step_values[i], fresh[i], tuple(scal.values()))
+        if uniform:
+            scal, key = {}, (p.device, p.dtype)
+        else:
+            scal = {n: scalar_values[n][i] for n in scalar_names}
+            key = (p.device, p.dtype, step_values[i], fresh[i], tuple(scal.values()))
         b = buckets.get(key)
         if b is None:
             b = buckets[key] = Bucket([], [], [], int(step_values[i]), fresh[i], scal, chain)

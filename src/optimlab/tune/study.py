@@ -75,10 +75,10 @@ def canonical_hypers(hypers: Mapping[str, Any] | None) -> str:
 # -- storage ---------------------------------------------------------------------------------------
 
 def _quiet_optuna() -> None:
+    """No "A new study created" lines in optimlab's output (Optuna's own log level, WARNING)."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 
 
 def mask_url(url: str) -> str:
@@ -132,8 +132,10 @@ def open_storage(url: str, stale_after: int = DEFAULT_STALE_AFTER):
             raise ValueError(f"Invalid --storage {url!r}: directory {parent!r} does not exist")
     kwargs = {"connect_args": {"timeout": 120}} if is_sqlite else {"pool_pre_ping": True}
     try:
-        storage = optuna.storages.RDBStorage(
-            url, engine_kwargs=kwargs, heartbeat_interval=max(1, stale_after // 6), grace_period=stale_after)
+        with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna; we rely on them knowingly
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            storage = optuna.storages.RDBStorage(
+                url, engine_kwargs=kwargs, heartbeat_interval=max(1, stale_after // 6), grace_period=stale_after)
     except Exception as exc:  # driver missing, host unreachable, bad credentials, unwritable file...
         reasons: list[str] = []
         while exc is not None and len(reasons) < 3:  # the error and its causes, each said once
@@ -269,7 +271,9 @@ def _claim(study, storage, keys: set[str]):
 def _fail_stale(study) -> None:
     import optuna
 
-    optuna.storages.fail_stale_trials(study)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
 
 
 def _run_claimed(study, storage, trial, spec: TrialSpec, run_id: str | None = None) -> bool:

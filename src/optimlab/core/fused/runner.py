@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any
 
 import numpy as np
 import torch
@@ -23,7 +22,7 @@ from torch.autograd.graph import increment_version
 
 from optimlab.core import engine, fused
 from optimlab.core.fused.codegen import compute_dtype
-from optimlab.core.fused.trace import Program, Sym, TraceOps
+from optimlab.core.fused.trace import Program, TraceOps
 
 # param dtype -> (kernel storage, elements per tensor element)
 STORAGE = {
