@@ -53,14 +53,19 @@ def factory_key(factory: Any) -> str | None:
     return f"{mod}.{qual}@{version}"
 
 
-def check_lr(lr: Any, label: str) -> float:
+def positive_number(name: str, value: Any, also: str = "") -> float:
+    """``value`` as a finite float > 0 (numbers or numeric strings), else a ValueError naming ``name``."""
     try:
-        value = float(lr)
+        x = float(value)
     except (TypeError, ValueError):
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"Invalid lr for {label}: {lr!r}; allowed: a finite number > 0")
-    return value
+        x = math.nan
+    if not (math.isfinite(x) and x > 0):
+        raise ValueError(f"Invalid {name}: {value!r}; allowed: {also}a finite number > 0")
+    return x
+
+
+def check_lr(lr: Any, label: str) -> float:
+    return positive_number(f"lr for {label}", lr)
 
 
 def from_registry(name: str) -> Racer:

@@ -8,7 +8,6 @@ everything is deterministic and cached (:mod:`optimlab.lab.cache`).
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
@@ -20,30 +19,19 @@ from optimlab.lab import surfaces as _surfaces
 from optimlab.lab.cache import TrajectoryCache, open_cache
 from optimlab.lab.compute import trajectories
 from optimlab.lab.surfaces import Point, Surface
+from optimlab.lab.trajectory import Trajectory
 from optimlab.lab.tune import Tuning, tune as _tune
 
 MAX_STEPS = 100_000
 
 
-@dataclass
-class Run:
+@dataclass(kw_only=True)
+class Run(Trajectory):
     """One racer's trajectory. ``lr_source`` is ``"tuned"``, ``"set"`` (given explicitly) or ``"default"``."""
 
     label: str
-    lr: float | None
     lr_source: str
-    path: np.ndarray
-    losses: np.ndarray
-    diverged_at: int | None = None
     tuning: Tuning | None = None
-
-    @property
-    def diverged(self) -> bool:
-        return self.diverged_at is not None
-
-    @property
-    def final_loss(self) -> float:
-        return math.inf if self.diverged else float(self.losses[-1])
 
     @property
     def legend(self) -> str:
@@ -94,15 +82,7 @@ def check_steps(steps: Any) -> int:
 
 
 def check_clip(clip: Any) -> float | None:
-    if clip is None:
-        return None
-    try:
-        value = float(clip)
-    except (TypeError, ValueError):
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"Invalid clip: {clip!r}; allowed: None (no clipping) or a finite number > 0")
-    return value
+    return None if clip is None else _racers.positive_number("clip", clip, also="None (no clipping) or ")
 
 
 def race(surface: Surface | str, optimizers: Sequence[Any] | str = _racers.SEED_EIGHT, steps: int = 300,
@@ -141,8 +121,8 @@ def race(surface: Surface | str, optimizers: Sequence[Any] | str = _racers.SEED_
         else:
             chosen.append((None, "default"))
     trajs = trajectories(surface, [(r, lr) for r, (lr, _) in zip(racers, chosen)], start, steps, clip, store)
-    runs = [Run(r.label, t.lr, source, t.path, t.losses, t.diverged_at,
-                tunings.get(r.label))
+    runs = [Run(path=t.path, losses=t.losses, diverged_at=t.diverged_at, lr=t.lr, label=r.label, lr_source=source,
+                tuning=tunings.get(r.label))
             for r, (lr, source), t in zip(racers, chosen, trajs)]
     return RaceResult(surface, runs, steps, start, clip, tune,
                       settings={"optimizers": [r.key or r.label for r in racers], "cache": str(store.root) if store else None})
