@@ -80,13 +80,14 @@ def markdown(all_specs: list[Spec] | None = None) -> str:
         "",
         "## Hyperparameters and defaults",
         "",
-        "| optimizer | family | hyperparameters (defaults) | lr search range | torch.optim equivalent |",
-        "|---|---|---|---|---|",
+        "| optimizer | family | hyperparameters (defaults) | lr search range | sparse grads | torch.optim equivalent |",
+        "|---|---|---|---|---|---|",
     ]
     for s in all_specs:
         hp = ", ".join(f"`{h.name}={_fmt(h.default)}`" for h in s.hypers if h.name not in ENGINE_OPTIONS)
         eq = getattr(s.torch_equivalent, "__name__", None) or _partial_name(s.torch_equivalent)
-        parts.append(f"| [{s.title}](#{s.name}) | {s.family} | {hp} | {s.lr_range[0]:g} – {s.lr_range[1]:g} | {eq} |")
+        parts.append(f"| [{s.title}](#{s.name}) | {s.family} | {hp} | {s.lr_range[0]:g} – {s.lr_range[1]:g} | "
+                     f"{'yes' if s.capabilities.sparse else 'no'} | {eq} |")
     parts += ["", "## Valid ranges", "", "| optimizer | hyperparameter | allowed |", "|---|---|---|"]
     for s in all_specs:
         for h in s.hypers:

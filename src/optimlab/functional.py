@@ -46,10 +46,12 @@ def step(optimizer: str, params: Sequence[Tensor], grads: Sequence[Tensor | None
         raise ValueError(f"params, grads and states must have the same length, got {len(params)}, {len(grads)}, "
                          f"{len(states)}")
     group = group_for(optimizer, **hypers)
+    spec = registry.get(optimizer)
     live = [i for i, g in enumerate(grads) if g is not None]
     if live:
-        engine.step_group(registry.get(optimizer).cls.recipe(group), [params[i] for i in live],
-                          [grads[i] for i in live], [states[i] for i in live], group["impl"], group["maximize"])
+        engine.step_group(spec.cls.recipe(group), [params[i] for i in live],
+                          [spec.dense_grad(grads[i], f"grads[{i}]") for i in live], [states[i] for i in live],
+                          group["impl"], group["maximize"])
 
 
 def _bind(name: str):

@@ -36,6 +36,11 @@ ENGINE_OPTIONS = ("impl", "nonfinite")
 COMMON_CHECKS.update(maximize=BOOLEAN, impl=_ImplChoice(), nonfinite=Choice(NONFINITE_MODES))
 
 
+def _stored_values(t: Tensor) -> Tensor:
+    """The values a tensor stores (a sparse COO tensor's non-zeros; a dense tensor itself)."""
+    return t._values() if t.layout is torch.sparse_coo else t if t.layout is torch.strided else t.values()
+
+
 class NonFiniteGradientError(FloatingPointError):
     """Raised by ``nonfinite="raise"`` before any parameter or state is modified."""
 
@@ -78,6 +83,10 @@ class Optimizer(torch.optim.Optimizer):
         """Load a checkpoint from optimlab or from the matching ``torch.optim`` class."""
         super().load_state_dict(state_dict)
         self._restore_scalar_dtypes(state_dict)
+        for state in self.state.values():  # torch's SGD keeps a sparse momentum buffer for sparse gradients
+            for key, value in state.items():
+                if isinstance(value, torch.Tensor) and value.layout is not torch.strided:
+                    state[key] = value.to_dense()
         for group in self.param_groups:
             for key, value in self.defaults.items():
                 group.setdefault(key, value)
@@ -121,7 +130,7 @@ class Optimizer(torch.optim.Optimizer):
             grads = [group["params"][i].grad for i in idx]
             if not grads:
                 continue
-            finite = [bool(torch.isfinite(g).all()) for g in grads]
+            finite = [bool(torch.isfinite(_stored_values(g)).all()) for g in grads]
             if all(finite):
                 continue
             if mode == "raise":
@@ -137,13 +146,8 @@ class Optimizer(torch.optim.Optimizer):
         for i, p in enumerate(group["params"]):
             if p.grad is None:
                 continue
-            if p.grad.is_sparse and not self.spec.capabilities.sparse:
-                raise ValueError(
-                    f"{type(self).__name__} does not support sparse gradients, got one for "
-                    f"{self._param_name(gi, i)}; allowed: dense gradients (use torch.optim.SparseAdam, "
-                    "or a dense embedding)")
             params.append(p)
-            grads.append(p.grad)
+            grads.append(p.grad if p.grad.layout is torch.strided else self.spec.dense_grad(p.grad, self._param_name(gi, i)))
             states.append(self.state[p])
         return params, grads, states
 

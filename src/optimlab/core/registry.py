@@ -39,9 +39,16 @@ class Hyper:
 
 @dataclass(frozen=True)
 class Capabilities:
+    """What an optimizer accepts. ``sparse``: sparse gradients (as torch.optim's SGD and Adagrad do);
+    the adapter densifies them, which gives torch's sparse updates exactly (a coordinate without a
+    gradient gets a zero one)."""
+
     complex: bool = True
     sparse: bool = False
     closure: bool = True
+
+
+SPARSE_GRADS = Capabilities(sparse=True)
 
 
 @dataclass(frozen=True)
@@ -108,6 +115,19 @@ class Spec:
         for relation in self.relations:
             relation(merged)
         return out
+
+    def dense_grad(self, grad: torch.Tensor, where: str) -> torch.Tensor:
+        """``grad`` itself, or a dense copy of a sparse one where :attr:`capabilities` allow sparse
+        gradients (a coordinate without a gradient gets a zero one: torch's sparse update exactly);
+        otherwise a ``ValueError`` naming ``where``."""
+        if grad.layout is torch.strided:
+            return grad
+        if not self.capabilities.sparse:
+            takes = ", ".join(s.title for s in specs() if s.capabilities.sparse)
+            raise ValueError(f"{self.title} does not support sparse gradients, got one ({grad.layout}) for {where}; "
+                             f"allowed: dense gradients (or an optimizer that takes sparse ones: {takes}, "
+                             "torch.optim.SparseAdam)")
+        return grad.to_dense()
 
     def make(self, params: Iterable[Any], **hypers: Any) -> torch.optim.Optimizer:
         """Build the optimizer; unknown hyperparameter names raise a ``TypeError`` that lists the valid ones."""

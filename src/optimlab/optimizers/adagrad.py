@@ -7,7 +7,7 @@ from typing import Any, Iterable
 import torch
 
 from optimlab.core.adapter import Optimizer
-from optimlab.core.registry import Spec, register
+from optimlab.core.registry import SPARSE_GRADS, Spec, register
 from optimlab.core.transform import Chain, chain
 from optimlab.core.validation import BOOLEAN, NON_NEGATIVE, UNIT_CLOSED
 from optimlab.optimizers.sgd import Impl, NonFinite
@@ -104,7 +104,7 @@ register(Spec(
     name="adagrad", cls=Adagrad, family="adaptive",
     summary="Per-coordinate steps shrink with the accumulated squared gradients; good for sparse features.",
     paper="Duchi, Hazan & Singer, Adaptive Subgradient Methods for Online Learning, JMLR 2011",
-    parents=("sgd",), lr_range=(1e-3, 10.0), torch_equivalent=torch.optim.Adagrad,
+    parents=("sgd",), lr_range=(1e-3, 10.0), capabilities=SPARSE_GRADS, torch_equivalent=torch.optim.Adagrad,
     checks=dict(lr=NON_NEGATIVE, lr_decay=NON_NEGATIVE, weight_decay=NON_NEGATIVE,
                 initial_accumulator_value=NON_NEGATIVE, eps=NON_NEGATIVE),
     variants=({}, {"lr_decay": 0.01}, {"initial_accumulator_value": 0.1, "eps": 1e-6}, {"weight_decay": 0.1},

@@ -8,7 +8,7 @@ from typing import Any, Iterable, Literal
 import torch
 
 from optimlab.core.adapter import Optimizer
-from optimlab.core.registry import Spec, register
+from optimlab.core.registry import SPARSE_GRADS, Spec, register
 from optimlab.core.transform import Chain, chain
 from optimlab.core.validation import BOOLEAN, NON_NEGATIVE, UNIT_CLOSED
 from optimlab.transforms import ScaleByLearningRate, Trace, weight_decay
@@ -90,7 +90,7 @@ register(Spec(
     summary="Plain (stochastic) gradient descent; momentum and Nesterov as options.",
     paper="Robbins & Monro, A Stochastic Approximation Method, Ann. Math. Statist. 1951",
     parents=(), checks=_MOMENTUM_CHECKS, relations=(_nesterov_needs_momentum,), lr_range=(1e-4, 1.0),
-    torch_equivalent=torch.optim.SGD,
+    capabilities=SPARSE_GRADS, torch_equivalent=torch.optim.SGD,
     variants=({}, {"momentum": 0.9}, {"momentum": 0.9, "dampening": 0.3}, {"momentum": 0.9, "nesterov": True},
               {"momentum": 0.5, "weight_decay": 0.1}, {"momentum": 0.9, "maximize": True}),
 ))
@@ -99,7 +99,7 @@ register(Spec(
     summary="SGD with heavy-ball momentum 0.9: velocity smooths the path through valleys.",
     paper="Polyak, Some methods of speeding up the convergence of iteration methods, USSR Comp. Math. 1964",
     parents=("sgd",), checks=_MOMENTUM_CHECKS, lr_range=(1e-4, 1.0),
-    torch_equivalent=partial(torch.optim.SGD, momentum=0.9),
+    capabilities=SPARSE_GRADS, torch_equivalent=partial(torch.optim.SGD, momentum=0.9),
     variants=({}, {"dampening": 0.2}, {"maximize": True, "weight_decay": 0.1}),
 ))
 register(Spec(
@@ -107,6 +107,6 @@ register(Spec(
     summary="Nesterov momentum: look ahead along the velocity before correcting.",
     paper="Sutskever, Martens, Dahl & Hinton, On the importance of initialization and momentum, ICML 2013",
     parents=("momentum",), checks=_MOMENTUM_CHECKS, lr_range=(1e-4, 1.0),
-    torch_equivalent=partial(torch.optim.SGD, momentum=0.9, nesterov=True),
+    capabilities=SPARSE_GRADS, torch_equivalent=partial(torch.optim.SGD, momentum=0.9, nesterov=True),
     variants=({}, {"weight_decay": 0.1}, {"maximize": True, "momentum": 0.5}),
 ))
