@@ -71,6 +71,34 @@ def test_any_torch_optimizer_races():
         torch.tensor(surfaces.get("booth").start, dtype=torch.float64)).item()
 
 
+def test_closure_optimizers_race_and_reach_the_minimum():
+    """L-BFGS needs a closure: it gets one that re-evaluates the surface at its own point."""
+    result = race("rosenbrock", [("torch.optim.LBFGS", torch.optim.LBFGS), "adam"], steps=40,
+                  lrs={"torch.optim.lbfgs": 1.0, "adam": 0.01}, cache=False)
+    lbfgs, adam = result.runs
+    assert trajectory.needs_closure(torch.optim.LBFGS([torch.zeros(2, requires_grad=True)]))
+    assert not trajectory.needs_closure(torch.optim.Adam([torch.zeros(2, requires_grad=True)]))
+    np.testing.assert_allclose(lbfgs.path[-1], (1.0, 1.0), atol=1e-3)
+    assert lbfgs.final_loss < 1e-6 < adam.final_loss
+
+
+def test_import_paths_race_like_factories():
+    result = race("booth", "adam,torch.optim.Adam,torch.optim:Adagrad", steps=20,
+                  lrs={"adam": 0.3, "torch.optim.adam": 0.3}, cache=False)
+    ours, theirs, adagrad = result.runs
+    assert [r.label for r in result.runs] == ["Adam", "torch.optim.Adam", "torch.optim:Adagrad"]
+    np.testing.assert_allclose(theirs.path, ours.path, rtol=0, atol=1e-12)
+    assert adagrad.lr == 0.01  # torch's default, untuned
+
+
+@pytest.mark.parametrize("name, match", [("torch.optim.Nope", "has no attribute 'Nope'"),
+                                         ("nosuchpkg.Opt", "No module named 'nosuchpkg'"),
+                                         ("math.pi", "float is not callable")])
+def test_bad_import_paths_are_clear_errors(name, match):
+    with pytest.raises(ValueError, match=f"Invalid optimizer '{name}'.*{match}.*allowed: a registry name"):
+        race("booth", [name], steps=3, cache=False)
+
+
 def test_default_lr_is_the_factory_default_and_tuned_factories_use_the_default_range():
     result = race("booth", [("torch RMSprop", torch.optim.RMSprop)], steps=5, cache=False)
     assert result.runs[0].lr == 0.01 and result.runs[0].lr_source == "default"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib
 import math
 import sys
 from dataclasses import dataclass, field
@@ -84,6 +85,24 @@ def from_factory(label: str, factory: Factory) -> Racer:
     return Racer(str(label), factory, tuple(grid), key=factory_key(factory))
 
 
+def from_import_path(path: str) -> Racer:
+    """A racer from a dotted path to an optimizer class or factory: ``torch.optim.LBFGS``, ``pkg.mod:Lion``."""
+    module, sep, attr = path.partition(":") if ":" in path else path.rpartition(".")
+    allowed = ("allowed: a registry name (" + ", ".join(registry.names()) + ") or an importable optimizer "
+               "class such as torch.optim.LBFGS or package.module:Class")
+    if not (module and sep and attr):
+        raise ValueError(f"Invalid optimizer {path!r}; {allowed}")
+    try:
+        target = importlib.import_module(module)
+        for part in attr.split("."):
+            target = getattr(target, part)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"Invalid optimizer {path!r}: {exc}; {allowed}") from None
+    if not callable(target):
+        raise ValueError(f"Invalid optimizer {path!r}: {type(target).__name__} is not callable; {allowed}")
+    return from_factory(path, target)
+
+
 def resolve(optimizers: Sequence[Any] | str, lrs: Mapping[str, float] | None = None) -> list[Racer]:
     """Racers from names (a list or a comma-separated string), ``(label, factory)`` pairs or Racers, with
     the explicit learning rates ``lrs`` (keyed by registry name or label, case-insensitive) applied."""
@@ -94,12 +113,13 @@ def resolve(optimizers: Sequence[Any] | str, lrs: Mapping[str, float] | None = N
         if isinstance(item, Racer):
             racers.append(item)
         elif isinstance(item, str):
-            racers.append(from_registry(item))
+            racers.append(from_import_path(item) if ("." in item or ":" in item) else from_registry(item))
         elif isinstance(item, tuple) and len(item) == 2:
             racers.append(from_factory(*item))
         else:
             raise ValueError(f"Invalid optimizer entry: {item!r}; allowed: a registry name "
-                             f"({', '.join(registry.names())}), a (label, factory) pair or a Racer")
+                             f"({', '.join(registry.names())}), an import path (torch.optim.LBFGS), a (label, "
+                             "factory) pair or a Racer")
     if not racers:
         raise ValueError("Invalid optimizers: an empty list; allowed: at least one optimizer")
     labels = [r.label.lower() for r in racers]

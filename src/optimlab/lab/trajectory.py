@@ -4,7 +4,8 @@ A 2-D parameter is tiny, so per-step Python overhead dominates. Every trajectory
 tensor and its own optimizer, but the surface is evaluated once per step for all of them: the
 parameters are stacked into a ``(B, 2)`` tensor, ``f`` (which maps ``(..., 2)`` to ``(...)``) is
 differentiated once, and each optimizer gets its row of the gradient. Rows do not interact, so each
-trajectory is exactly what it would be alone.
+trajectory is exactly what it would be alone. An optimizer whose ``step`` requires a closure (L-BFGS)
+gets one that re-evaluates the surface at its own parameter, as often as its line search needs.
 
 A trajectory diverges when its loss becomes non-finite or exceeds ``DIVERGENCE_FACTOR`` times
 ``max(1, |f(start)|)``; it stops there and the rest of its path and losses are NaN.
@@ -12,6 +13,7 @@ A trajectory diverges when its loss becomes non-finite or exceeds ``DIVERGENCE_F
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
@@ -64,6 +66,27 @@ def clip_rows(grad: torch.Tensor, max_norm: float) -> torch.Tensor:
     return grad * torch.clamp(max_norm / (norm + GRAD_EPS), max=1.0)
 
 
+def needs_closure(opt: torch.optim.Optimizer) -> bool:
+    """Whether ``opt.step`` requires a closure (L-BFGS and other line-search methods re-evaluate the loss)."""
+    try:
+        closure = inspect.signature(opt.step).parameters.get("closure")
+    except (TypeError, ValueError):
+        return False
+    return closure is not None and closure.default is inspect.Parameter.empty
+
+
+def _closure(surface: Surface, p: torch.Tensor, t: int, clip: float | None) -> Callable[[], torch.Tensor]:
+    """Re-evaluate the surface (step ``t``'s minibatch) at ``p`` alone and set its gradient."""
+    def closure() -> torch.Tensor:
+        with torch.enable_grad():
+            x = p.detach().requires_grad_(True)
+            loss = surface.loss(x, t)
+            (g,) = torch.autograd.grad(loss, x)
+        p.grad = g if clip is None else clip_rows(g, clip)
+        return loss.detach()
+    return closure
+
+
 def _lr_of(opt: torch.optim.Optimizer) -> float | None:
     lr = opt.param_groups[0].get("lr") if opt.param_groups else None
     try:
@@ -80,6 +103,7 @@ def run(surface: Surface, jobs: Sequence[Job], start: Point, steps: int, clip: f
     params = [torch.tensor(start, dtype=torch.float64, requires_grad=True) for _ in jobs]
     opts = [job.factory([p], **job.hypers) for p, job in zip(params, jobs)]
     lrs = [_lr_of(opt) for opt in opts]
+    closures = [needs_closure(opt) for opt in opts]
     start_t = torch.tensor(start, dtype=torch.float64)
     with torch.no_grad():
         f0 = float(surface.f(start_t))
@@ -106,8 +130,11 @@ def run(surface: Surface, jobs: Sequence[Job], start: Point, steps: int, clip: f
             rows = [g for g, b in zip(rows, flags) if not b]
             active = [i for i, b in zip(active, flags) if not b]
         for i, g in zip(active, rows):
-            params[i].grad = g
-            opts[i].step()
+            if closures[i]:  # evaluates the surface itself, as often as its line search needs
+                opts[i].step(_closure(surface, params[i], t, clip))
+            else:
+                params[i].grad = g
+                opts[i].step()
         if not active:
             break
     else:
