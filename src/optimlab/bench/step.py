@@ -12,10 +12,15 @@ and interleaved round by round so that a noisy machine slows every contender ali
   ``B`` into the time a step cannot beat. (A ``copy_`` would understate it: writing a buffer that was
   not read costs a write-allocate read too.)
 
+* issue 5's yardstick: torch's fused Adam on the same parameters, also timed in every round. An
+  optimizer moving ``B`` bytes per parameter meets the target when its time is at most
+  ``(B / 28) * t(torch fused Adam) / 0.9``, i.e. when ``of_adam_target = (B / 28) * t_ref / t >= 0.9``.
+
 Reported per contender: median ns/param over >= ``reps`` steps, GB/s (``B`` / time), the fraction of
-the roofline reached and the speed-up over torch's best path. Also: peak extra memory during a step
-(Linux: the RSS high-water mark, reset just before the step) and, in subprocesses, the first-step cost
-of kernel generation with a cold and with a warm kernel cache.
+the roofline reached, the Adam-scaled target ratio and the speed-up over torch's best path. Also: peak
+extra memory during a step (Linux: the RSS high-water mark, reset just before the step), the per-step
+overhead on one 2-element tensor (the visual lab's case) for every impl against torch.optim and, in
+subprocesses, the first-step cost of kernel generation with a cold and with a warm kernel cache.
 """
 
 from __future__ import annotations
@@ -55,6 +60,14 @@ def transformer_shapes(d: int, layers: int, vocab: int, context: int) -> list[tu
     return shapes + [(d,), (d,)]
 
 
+TINY_REPS = 200
+"""Timed steps per contender in the tiny-tensor overhead table (a step there takes microseconds)."""
+ADAM_REF = "adam-ref"
+"""torch's fused Adam, timed in every round: the yardstick of issue 5's targets."""
+ADAM_BYTES = 28
+"""Bytes torch's Adam moves per fp32 parameter: reads p, g, m, v; writes p, m, v."""
+
+
 @dataclass
 class Timing:
     optimizer: str
@@ -66,6 +79,7 @@ class Timing:
     ns_per_param: float
     gb_per_s: float
     of_roofline: float
+    of_adam_target: float
     vs_torch_best: float | None = None
     peak_extra_bytes: int | None = None
     impl: str | None = None
@@ -80,6 +94,7 @@ class Report:
     roofline_gb_per_s: dict[str, dict[str, float]] = field(default_factory=dict)
     timings: list[Timing] = field(default_factory=list)
     first_step: dict[str, dict[str, float]] = field(default_factory=dict)
+    tiny_us_per_step: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 # -- measuring ------------------------------------------------------------------------------------
@@ -120,13 +135,14 @@ def _make_params(shapes, seed: int = 0) -> list[torch.Tensor]:
     return params
 
 
-def _contenders(spec, params) -> dict[str, torch.optim.Optimizer]:
-    """optimlab (auto) and the torch paths that exist for this optimizer (each with its own state)."""
+def _contenders(spec, params, torch_flags=("foreach", "fused")) -> dict[str, torch.optim.Optimizer]:
+    """optimlab (auto) and the torch paths that exist for this optimizer (each with its own state);
+    the flag ``"default"`` is torch's own choice (the for-loop on CPU)."""
     out = {"optimlab": spec.make(params)}
     if spec.torch_equivalent is not None:
-        for flag in ("foreach", "fused"):
+        for flag in torch_flags:
             try:
-                opt = spec.torch_equivalent(params, **{flag: True})
+                opt = spec.torch_equivalent(params, **({} if flag == "default" else {flag: True}))
                 opt.step()  # torch rejects unsupported fused configurations at the first step
             except (RuntimeError, TypeError, ValueError):
                 continue
@@ -185,16 +201,20 @@ def bench_sizes(label: str, shapes, names: list[str], reps: int, warmup: int, re
     params = _make_params(shapes)
     n = sum(p.numel() for p in params)
     log(f"\n{label}: {n / 1e6:.1f}M params in {len(params)} tensors")
-    log(f"{'optimizer':10} {'contender':14} {'ns/param':>9} {'GB/s':>7} {'roofline':>9} {'vs torch':>9} "
-        f"{'peak extra':>11}  impl")
+    log(f"{'optimizer':10} {'contender':14} {'ns/param':>9} {'GB/s':>7} {'roofline':>9} {'adam tgt':>9} "
+        f"{'vs torch':>9} {'peak extra':>11}  impl")
     for name in names:
         spec = registry.get(name)
         opts = _contenders(spec, params)
         opts["optimlab"].step()  # create the state the roofline kernel streams through
         bpp_ours = _bytes_per_param(opts["optimlab"], params[0])
         roofline = _stream_kernel(opts["optimlab"], params)
-        times = _time_round_robin({"roofline": roofline, **{k: o.step for k, o in opts.items()}}, reps, warmup)
+        adam_ref = torch.optim.Adam(params, fused=True)
+        times = _time_round_robin({"roofline": roofline, ADAM_REF: adam_ref.step,
+                                   **{k: o.step for k, o in opts.items()}}, reps, warmup)
+        del adam_ref
         gbs = bpp_ours * n / times.pop("roofline") / 1e9  # measured in the same rounds as the steps
+        t_ref = times.pop(ADAM_REF)
         report.roofline_gb_per_s.setdefault(label, {})[name] = gbs
         torch_best = min((t for k, t in times.items() if k.startswith("torch")), default=None)
         for contender, t in times.items():
@@ -204,6 +224,7 @@ def bench_sizes(label: str, shapes, names: list[str], reps: int, warmup: int, re
                 optimizer=name, sizes=label, contender=contender, params=n, tensors=len(params),
                 bytes_per_param=bpp, ns_per_param=t / n * 1e9, gb_per_s=bpp * n / t / 1e9,
                 of_roofline=(bpp * n / (gbs * 1e9)) / t,
+                of_adam_target=(bpp / ADAM_BYTES) * t_ref / t,
                 vs_torch_best=(torch_best / t) if torch_best else None,
                 peak_extra_bytes=peak_extra_bytes(opt.step),
                 impl=(opt.last_impl[0][0][0] if getattr(opt, "last_impl", None) else None),
@@ -212,9 +233,38 @@ def bench_sizes(label: str, shapes, names: list[str], reps: int, warmup: int, re
             vs = f"{timing.vs_torch_best:8.2f}x" if timing.vs_torch_best else f"{'-':>9}"
             peak = f"{timing.peak_extra_bytes / 2**20:9.1f}MB" if timing.peak_extra_bytes is not None else f"{'n/a':>11}"
             log(f"{name:10} {contender:14} {timing.ns_per_param:9.3f} {timing.gb_per_s:7.1f} "
-                f"{timing.of_roofline:9.2f} {vs} {peak}  {timing.impl or ''}")
+                f"{timing.of_roofline:9.2f} {timing.of_adam_target:9.2f} {vs} {peak}  {timing.impl or ''}")
         log(f"{name:10} {'roofline':14} {bpp_ours * n / (gbs * 1e9) / n * 1e9:9.3f} {gbs:7.1f}")
+        log(f"{name:10} {ADAM_REF:14} {t_ref / n * 1e9:9.3f} {ADAM_BYTES * n / t_ref / 1e9:7.1f}")
         del opts
+
+
+# -- per-step overhead on tiny tensors ------------------------------------------------------------
+
+TINY_IMPLS = ("reference", "foreach", "fused", "auto")
+
+
+def tiny_overhead(names: list[str], reps: int, warmup: int, log: Callable[[str], None]) -> dict[str, dict[str, float]]:
+    """Median microseconds per step of one optimizer holding one 2-element tensor (the visual lab's case:
+    there the step is all overhead), for torch.optim's paths and for every optimlab ``impl``."""
+    from optimlab.core import engine
+
+    impls = [i for i in TINY_IMPLS if i in engine.impl_names()]
+    out: dict[str, dict[str, float]] = {}
+    log("\nper-step overhead, one 2-element tensor (µs/step, median of "
+        f"{reps}; torch-default is torch's own choice, the for-loop on CPU):")
+    columns = ["torch-default", "torch-foreach", "torch-fused", *impls]
+    log(f"{'optimizer':10} " + " ".join(f"{c:>13}" for c in columns))
+    for name in names:
+        spec = registry.get(name)
+        (p,) = params = _make_params([(2,)])
+        opts = _contenders(spec, params, ("default", "foreach", "fused"))
+        del opts["optimlab"]
+        opts.update({impl: spec.make(params, impl=impl) for impl in impls})
+        times = _time_round_robin({k: o.step for k, o in opts.items()}, reps, warmup)
+        out[name] = {k: t * 1e6 for k, t in times.items()}
+        log(f"{name:10} " + " ".join(f"{out[name][c]:13.1f}" if c in out[name] else f"{'-':>13}" for c in columns))
+    return out
 
 
 # -- first-step cost ------------------------------------------------------------------------------
@@ -287,6 +337,7 @@ def run_benchmark(names: list[str] | None = None, quick: bool = False, reps: int
     log(f"optimlab step benchmark: {torch.get_num_threads()} thread, median of {reps} after {warmup} warm-up")
     for label in chosen:
         bench_sizes(label, table[label](), names, reps, warmup, report, log)
+    report.tiny_us_per_step = tiny_overhead(names, max(reps, TINY_REPS), max(warmup, 10), log)
     if first_step:
         report.first_step = first_step_cost(names, log)
     if out is not None:

@@ -33,20 +33,23 @@ def available() -> bool:
 
 
 _STEP_DTYPES = {torch.float32: False, torch.float64: True}
-_dtype, _is_cpu = attrgetter("dtype"), attrgetter("is_cpu")
+_dtype, _is_cpu, _numel = attrgetter("dtype"), attrgetter("is_cpu"), torch.Tensor.numel
+
+
+def _step_kind(steps: Sequence[torch.Tensor]) -> bool | None:
+    """True for fp64 ``step`` tensors, False for fp32; None unless all are one-element CPU tensors of one of them."""
+    dtypes = set(map(_dtype, steps))
+    if len(dtypes) != 1 or not all(map(_is_cpu, steps)) or set(map(_numel, steps)) != {1}:
+        return None
+    return _STEP_DTYPES.get(dtypes.pop())
 
 
 def advance_steps(steps: Sequence[torch.Tensor]) -> list[float] | None:
     """Add 1 to CPU fp32/fp64 ``step`` tensors in one compiled call; None if some are not such tensors."""
-    import numpy as np
-
+    from optimlab.core.fused.columns import addresses
     from optimlab.core.fused.prims import advance_steps as advance
 
-    dtypes = set(map(_dtype, steps))
-    if len(dtypes) != 1 or not all(map(_is_cpu, steps)):
-        return None
-    is_f64 = _STEP_DTYPES.get(dtypes.pop())
+    addrs, is_f64 = addresses("step", steps, None, _step_kind)
     if is_f64 is None:
         return None
-    addrs = np.fromiter(map(torch.Tensor.data_ptr, steps), np.int64, len(steps))
     return advance(addrs, is_f64).tolist()

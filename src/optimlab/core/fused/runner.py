@@ -13,6 +13,7 @@ own parameter) and copied back after the kernel.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from operator import attrgetter
 
@@ -21,6 +22,7 @@ import torch
 from torch.autograd.graph import increment_version
 
 from optimlab.core import engine, fused
+from optimlab.core.fused import columns
 from optimlab.core.fused.codegen import compute_dtype
 from optimlab.core.fused.trace import Program, TraceOps
 
@@ -55,23 +57,35 @@ _data_ptr, _numel, _is_contiguous = torch.Tensor.data_ptr, torch.Tensor.numel, t
 _dtype, _is_cpu = attrgetter("dtype"), attrgetter("is_cpu")
 
 
-def _addresses(ts: list[torch.Tensor], what: str) -> list[int]:
-    """Each tensor's address; raises :class:`_Staging` if one is not contiguous (or not strided)."""
+def _contiguous(ts: list[torch.Tensor]) -> bool:
     try:
-        contiguous = all(map(_is_contiguous, ts))
+        return all(map(_is_contiguous, ts))
     except RuntimeError:  # some sparse layouts have no is_contiguous
-        contiguous = False
-    if not contiguous:
-        raise _Staging
-    return list(map(_data_ptr, ts))
+        return False
 
 
-class _Staging(Exception):
-    """Some tensor of a column is not contiguous: build that column tensor by tensor."""
+def _require_plain(ts: list[torch.Tensor], what: str) -> None:
+    if not set(map(type, ts)) <= _PLAIN_SET:
+        kind = next(type(t).__name__ for t in ts if type(t) not in _PLAIN)
+        raise Unfit(f"a {what} is a tensor subclass ({kind})")
 
 
-def _check_like(ts: list[torch.Tensor], what: str, dtype: torch.dtype, sizes: list[int]) -> None:
-    """State must match its parameter in dtype, element count and device (a checkpoint may not)."""
+def _require_resolved(ts: list[torch.Tensor]) -> None:
+    if any(t.is_conj() or t.is_neg() for t in ts):
+        raise Unfit("a complex tensor has an unresolved conjugate or negative bit (call .resolve_conj())")
+
+
+def _check_params(ts: list[torch.Tensor], is_complex: bool) -> tuple[list[int], bool]:
+    """Plain tensors (resolved, if complex): their element counts, and whether all are contiguous."""
+    _require_plain(ts, "parameter")
+    if is_complex:
+        _require_resolved(ts)
+    return list(map(_numel, ts)), _contiguous(ts)
+
+
+def _check_like(ts: list[torch.Tensor], what: str, dtype: torch.dtype, sizes: list[int]) -> bool:
+    """State must match its parameter in dtype, element count and device (a checkpoint may not);
+    returns whether all are contiguous."""
     if set(map(_dtype, ts)) != {dtype}:
         raise Unfit(f"a {what} has a dtype other than its parameter's {dtype}")
     if list(map(_numel, ts)) != sizes:
@@ -80,14 +94,30 @@ def _check_like(ts: list[torch.Tensor], what: str, dtype: torch.dtype, sizes: li
         raise Unfit(f"a {what} is not on the CPU")
     if not set(map(type, ts)) <= _PLAIN_SET:
         raise Unfit(f"a {what} is a tensor subclass")
+    return _contiguous(ts)
+
+
+def _stage(ts: list[torch.Tensor], what: str, c: int, addrs: np.ndarray, staged: list) -> None:
+    """Fill column ``c`` tensor by tensor, through contiguous copies where a tensor is not contiguous."""
+    if not all(t.layout is torch.strided for t in ts):
+        raise Unfit(f"a {what} is sparse")
+    for r, t in enumerate(ts):
+        if t.is_contiguous():
+            addrs[r, c] = t.data_ptr()
+        else:
+            copy = t.contiguous()
+            staged.append((r, c, t, copy))
+            addrs[r, c] = copy.data_ptr()
 
 
 def prepare(bucket: engine.Bucket, slots: list[str]) -> Table:
     """Validate the bucket and build its :class:`Table`; raises :class:`Unfit` with the reason.
 
     The bucket already shares one device and dtype. A gradient always has its parameter's dtype,
-    shape and device (torch enforces it), so gradients are checked for layout only; state tensors are
-    checked in full, since a loaded checkpoint could hold anything.
+    shape and device (torch enforces it), so gradients are checked for type and layout only, every
+    step (they are usually new tensors). Parameters and state — the same objects step after step —
+    are checked in full (state against its parameter: a loaded checkpoint could hold anything) the
+    first time each column is seen, then re-checked by identity and address (:mod:`.columns`).
     """
     why = fused.unavailable_reason()
     if why:
@@ -99,37 +129,32 @@ def prepare(bucket: engine.Bucket, slots: list[str]) -> Table:
         raise Unfit(f"no fused kernel for dtype {dtype}")
     storage, factor = STORAGE[dtype]
     params, grads = bucket.params, bucket.grads
-    for what, ts in (("parameter", params), ("gradient", grads)):
-        if not set(map(type, ts)) <= _PLAIN_SET:
-            kind = next(type(t).__name__ for t in ts if type(t) not in _PLAIN)
-            raise Unfit(f"a {what} is a tensor subclass ({kind})")
-    if factor != 1 and any(t.is_conj() or t.is_neg() for ts in (params, grads) for t in ts):
-        raise Unfit("a complex tensor has an unresolved conjugate or negative bit (call .resolve_conj())")
-    sizes = list(map(_numel, params))
-    columns = [("parameter", params), ("gradient", grads)]
+    p_addrs, (sizes, p_contiguous) = columns.addresses(
+        "param", params, dtype, functools.partial(_check_params, is_complex=factor != 1))
+    _require_plain(grads, "gradient")
+    if factor != 1:
+        _require_resolved(grads)
+    g_contiguous = _contiguous(grads)
+    g_addrs = np.fromiter(map(_data_ptr, grads), np.int64, len(grads)) if g_contiguous else None
+    found = [("parameter", params, p_addrs, p_contiguous), ("gradient", grads, g_addrs, g_contiguous)]
+    context = (dtype, tuple(sizes))
     for name in slots:
         ts = [st[name] for st in bucket.states]
-        _check_like(ts, f"state {name!r}", dtype, sizes)
-        columns.append((f"state {name!r}", ts))
-    addrs = np.empty((len(params), len(columns)), np.int64)
-    staged = []
-    for c, (what, ts) in enumerate(columns):
-        try:
-            addrs[:, c] = _addresses(ts, what)
-        except _Staging:
-            if not all(t.layout is torch.strided for t in ts):
-                raise Unfit(f"a {what} is sparse") from None
-            for r, t in enumerate(ts):
-                if t.is_contiguous():
-                    addrs[r, c] = t.data_ptr()
-                else:
-                    copy = t.contiguous()
-                    staged.append((r, c, t, copy))
-                    addrs[r, c] = copy.data_ptr()
+        what = f"state {name!r}"
+        s_addrs, contiguous = columns.addresses(
+            name, ts, context, functools.partial(_check_like, what=what, dtype=dtype, sizes=sizes))
+        found.append((what, ts, s_addrs, contiguous))
+    addrs = np.empty((len(params), len(found)), np.int64)
+    staged: list = []
+    for c, (what, ts, col, contiguous) in enumerate(found):
+        if contiguous:
+            addrs[:, c] = col
+        else:
+            _stage(ts, what, c, addrs, staged)
     n = np.array(sizes, np.int64)
     if factor != 1:
         n *= factor
-    return Table(storage, ("param", "grad", *slots), addrs, n, [ts for _, ts in columns], staged)
+    return Table(storage, ("param", "grad", *slots), addrs, n, [ts for _, ts, _, _ in found], staged)
 
 
 def fits(bucket: engine.Bucket) -> str | None:
