@@ -129,6 +129,17 @@ def test_lr_schedule_by_name_or_callable_and_callback_stop():
     assert r.stopped_at == 7 and r.steps[-1] == 7 and not r.diverged
 
 
+def test_eval_every_samples_the_same_trajectory_more_finely():
+    task = tasks.get("digits-mlp")
+    coarse = task.run("adam", 1e-2, seed=1, steps=30)
+    fine = task.run("adam", 1e-2, seed=1, steps=30, eval_every=5)
+    assert coarse.steps == [0, 15, 30] and fine.steps == list(range(0, 31, 5))
+    at = {s: i for i, s in enumerate(fine.steps)}
+    assert [fine.train_loss[at[s]] for s in coarse.steps] == coarse.train_loss
+    assert fine.test_acc == coarse.test_acc
+    assert fine.steps_to_target < coarse.steps_to_target == 30  # the target is resolved more finely
+
+
 def test_bad_input_is_rejected_with_a_clear_message():
     with pytest.raises(ValueError, match="valid names: digits-logreg"):
         tasks.get("cifar")
@@ -137,6 +148,8 @@ def test_bad_input_is_rejected_with_a_clear_message():
         task.run("sgd", 0.1, steps=0)
     with pytest.raises(ValueError, match="Invalid lr"):
         task.run("sgd", -1.0)
+    with pytest.raises(ValueError, match="Invalid eval_every"):
+        task.run("sgd", 0.1, steps=2, eval_every=0)
     with pytest.raises(ValueError, match="Invalid lr_schedule"):
         task.run("sgd", 0.1, steps=2, lr_schedule="cosine")
     with pytest.raises(ValueError, match="valid names"):

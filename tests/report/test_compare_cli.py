@@ -74,6 +74,7 @@ def test_results_json_schema_and_values(report):
     assert problems(results) == []
     st = results["settings"]
     assert st["seeds"] == [1, 2, 3] and st["tune_seeds"] == [0] and st["steps"] == 40
+    assert results["task"]["eval_every"] == 1
     for name, r in results["optimizers"].items():
         grid = [row["lr"] for row in r["tuning"]["per_lr"]]
         assert r["best_lr"] in grid
@@ -82,7 +83,8 @@ def test_results_json_schema_and_values(report):
         assert r["runs"] == 3 and r["seeds"] == [1, 2, 3]
         assert r["final_train_loss"]["n"] + r["final_train_loss"]["missing"] == 3
         assert 0.0 <= r["test_acc"]["mean"] <= 1.0 and r["test_acc"]["std"] >= 0.0
-        assert r["curves"]["train_loss"]["steps"][0] == 0 and r["curves"]["train_loss"]["steps"][-1] == 40
+        # evaluation runs are sampled finely (every step at 40 steps); tuning trials at the task's default
+        assert r["curves"]["train_loss"]["steps"] == list(range(41)) == r["curves"]["val_acc"]["steps"]
         assert r["tuning"]["trials"] == len(grid)
     assert {run["label"] for run in results["race"]["runs"]} == {"SGD", "Adam"}
 
@@ -122,12 +124,12 @@ def test_rerun_resumes_from_the_shared_storage(report, storage, monkeypatch):
     (["--storage", "not-a-url"], "Invalid --storage"),
 ])
 def test_bad_input_exits_2_with_a_clear_message_and_no_output(tmp_path, capsys, args, message):
-    out = tmp_path / "report"
+    out = tmp_path / "reports" / "report"
     rc = cli.main(["compare", *TINY, "--out", str(out), "--storage", f"sqlite:///{tmp_path / 'tune.db'}", *args])
     err = capsys.readouterr().err
     assert rc == 2 and message in err, err
     assert "secret" not in err
-    assert not out.exists() and [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    assert not out.parent.exists() and [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
 def test_unwritable_output_path_exits_2(tmp_path, capsys):

@@ -67,4 +67,12 @@ def test_a_parent_where_nothing_can_be_created_is_refused_before_any_work(tmp_pa
     with pytest.raises(PermissionError, match="cannot write in '/proc'"):
         check_target("/proc/report")
     assert check_target(tmp_path / "new" / "rep") == tmp_path / "new" / "rep"
-    assert sorted(p.name for p in (tmp_path / "new").iterdir()) == []  # the probe is gone
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # neither the parent nor the probe is left
+
+
+def test_missing_parents_are_created_only_when_the_report_is_written(tmp_path):
+    out = tmp_path / "a" / "b" / "rep"
+    check_target(out)
+    assert not (tmp_path / "a").exists()
+    write_report(synthetic.results(), out)
+    assert (out / "index.html").is_file() and _hidden(out.parent) == []

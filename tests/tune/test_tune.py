@@ -65,6 +65,17 @@ def test_trial_identity_covers_every_input():
     assert study.TrialSpec("quadratic", "sgd", 0.1, 0, 50).key == base.key
 
 
+def test_the_best_step_beats_a_larger_stable_one(storage_url):
+    # 2/(λmin+λmax) sits just below the stability edge 2/λmax, so "the largest lr that did not diverge"
+    # would also land within a grid step of it; a stable lr just below the edge, where the stiffest
+    # direction barely contracts, and a smaller one on the other side must both lose to it.
+    edge = 2 / float(tasks.QUADRATIC.eigenvalues.max())
+    lrs = [QUAD.best_gd_lr / 2, QUAD.best_gd_lr, 0.999 * edge]
+    assert lrs[1] < lrs[2] < edge
+    r = tune(QUAD, "sgd", lrs=lrs, seeds=(0,), steps=100, storage=storage_url)
+    assert r.best_lr == pytest.approx(QUAD.best_gd_lr, rel=1e-11) and r.diverged_trials == 0
+
+
 def test_successive_halving_finds_the_best_step_with_fewer_full_runs(storage_url):
     r = tune(QUAD, "sgd", seeds=(0,), steps=90, method="halving", storage=storage_url)
     assert _within_one_grid_step(r.best_lr, QUAD.best_gd_lr, 3)

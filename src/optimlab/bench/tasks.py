@@ -193,19 +193,25 @@ class Task:
         lr_schedule: str | Callable[[int], float] | None = None,
         stop_on_divergence: bool = True,
         callback: Callable[[int, float], bool | None] | None = None,
+        eval_every: int | None = None,
     ) -> RunResult:
         """Train from the seed's initial weights for ``steps`` updates (default: ``default_steps``).
 
         ``optimizer``: a registry name, or ``callable(params, lr, **hypers) -> torch.optim.Optimizer``.
         ``lr_schedule(t)``: a factor applied before update ``t`` (1-based): lr_t = lr · factor(t), so
         ``lambda t: t ** -0.5`` (or the name ``"inv_sqrt"``) is the α/√t schedule. ``callback(t, batch_loss)`` runs after update
-        ``t``; returning ``True`` stops the run (it is then not counted as diverged).
+        ``t``; returning ``True`` stops the run (it is then not counted as diverged). ``eval_every``:
+        evaluate (the curves, steps to target) every that many updates (default: the task's); it never
+        changes the trajectory, only how finely it is sampled.
         """
         steps = self.default_steps if steps is None else steps
         if not (isinstance(steps, int) and steps >= 1):
             raise ValueError(f"Invalid steps: {steps!r}; allowed: an integer >= 1")
         if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
             raise ValueError(f"Invalid lr: {lr!r}; allowed: a finite number > 0")
+        every = self.eval_every if eval_every is None else eval_every
+        if not (isinstance(every, int) and not isinstance(every, bool) and every >= 1):
+            raise ValueError(f"Invalid eval_every: {eval_every!r}; allowed: an integer >= 1")
         hypers = dict(hypers or {})
         lr_schedule = resolve_schedule(lr_schedule)
         model = self.initial_model(seed)
@@ -254,7 +260,7 @@ class Task:
                 if stop_on_divergence:
                     break
             stop = callback is not None and callback(t, value) is True
-            if t % self.eval_every == 0 or t == steps or stop:
+            if t % every == 0 or t == steps or stop:
                 tr = evaluate(t)
                 if bad(tr):
                     diverged = True

@@ -30,6 +30,14 @@ DEFAULT_TASK = "digits-mlp"
 DEFAULT_OPTIMIZERS = ("sgd", "momentum", "nag", "adagrad", "rmsprop", "adadelta", "adam", "nadam")
 DEFAULT_OUT = Path("out/compare")
 RACE_SURFACE = "rosenbrock"
+# Evaluation runs log this many points (tuning trials keep the task's coarser default: only their final
+# validation loss counts), so curves are smooth and "steps to target" is resolved to steps/60.
+EVAL_POINTS = 60
+
+
+def eval_every(steps: int) -> int:
+    """How often the evaluation runs evaluate: about ``EVAL_POINTS`` times per run."""
+    return max(1, steps // EVAL_POINTS)
 
 
 @dataclass(frozen=True)
@@ -200,7 +208,9 @@ def method_lines(results: Mapping[str, Any]) -> list[str]:
         f"Every run has the same budget: {task['steps']} steps, minibatch {task['batch_size']}; every optimizer "
         "starts from the same initial weights for a given seed and sees the same minibatches.",
         "A run diverges when its loss becomes non-finite or far above its start; it stops there and is counted.",
-        f"Curves: mean over the evaluation seeds with a {'min–max' if st['band'] == 'minmax' else '±1 std'} band.",
+        f"Curves: mean over the evaluation seeds with a {'min–max' if st['band'] == 'minmax' else '±1 std'} band; "
+        f"the whole training set and the validation set are evaluated every {task['eval_every']} step(s), which is "
+        "also the resolution of the steps (and seconds) to the target loss.",
         f"Tuning trials are kept in the Optuna study storage ({st['storage_kind']}), so a rerun resumes instead of redoing them.",
     ]
     if st.get("lr_schedule"):
@@ -266,7 +276,7 @@ ROBUST_TOL = 0.05
 
 def _task_dict(task, steps: int) -> dict:
     return {"name": task.name, "description": task.description, "metric": task.metric, "steps": steps,
-            "batch_size": task.batch_size, "target_loss": task.target_loss, "eval_every": task.eval_every}
+            "batch_size": task.batch_size, "target_loss": task.target_loss, "eval_every": eval_every(steps)}
 
 
 def compare(settings: Settings, console=None) -> Outcome:
@@ -311,7 +321,7 @@ def compare(settings: Settings, console=None) -> Outcome:
             for seed in eval_seeds if tr.best_lr is not None else ():
                 progress.update(bar_train, note=f"{spec.title} lr={tr.best_lr:.3g} seed {seed}")
                 runs.append(task.run(name, tr.best_lr, seed=seed, steps=steps, hypers=s.hypers.get(name),
-                                     lr_schedule=s.lr_schedule))
+                                     lr_schedule=s.lr_schedule, eval_every=eval_every(steps)))
                 progress.advance(bar_train)
             if tr.best_lr is None:  # every lr diverged: nothing to evaluate
                 progress.advance(bar_train, s.seeds)

@@ -18,6 +18,8 @@ def check_target(target: str | os.PathLike) -> Path:
 
     An existing ``target`` may be replaced only when it is empty or holds a previous report (a
     ``results.json``); anything else is refused, so ``--out ~`` can never wipe a home directory.
+    Missing parent folders are not created here (a refused run leaves nothing behind): the nearest
+    existing ancestor must accept a new folder.
     """
     t = Path(target).expanduser().absolute()
     if t.exists() and not t.is_dir():
@@ -25,14 +27,15 @@ def check_target(target: str | os.PathLike) -> Path:
     if t.is_dir() and any(t.iterdir()) and not (t / MARKER).is_file():
         raise ValueError(f"Invalid --out: {str(t)!r} is a non-empty directory that holds no report "
                          f"({MARKER}); allowed: a new, empty or previous report directory")
-    try:
-        t.parent.mkdir(parents=True, exist_ok=True)
+    base = t.parent  # the nearest existing ancestor: nothing is created before the report itself
+    while not base.exists():
+        base = base.parent
+    if not base.is_dir():
+        raise PermissionError(f"Invalid --out: cannot create {str(t.parent)!r}: {str(base)!r} is a file")
+    try:  # the real test: create (and remove) a directory where the report's folders will be made
+        os.rmdir(tempfile.mkdtemp(prefix=f".{t.name}.probe-", dir=base))
     except OSError as exc:
-        raise PermissionError(f"Invalid --out: cannot create {str(t.parent)!r}: {exc.strerror or exc}") from None
-    try:  # the real test: create (and remove) a directory where the report will be built
-        os.rmdir(tempfile.mkdtemp(prefix=f".{t.name}.probe-", dir=t.parent))
-    except OSError as exc:
-        raise PermissionError(f"Invalid --out: cannot write in {str(t.parent)!r}: {exc.strerror or exc}") from None
+        raise PermissionError(f"Invalid --out: cannot write in {str(base)!r}: {exc.strerror or exc}") from None
     return t
 
 
