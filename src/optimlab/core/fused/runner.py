@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 import numpy as np
 import torch
@@ -139,7 +139,7 @@ def prepare(bucket: engine.Bucket, slots: list[str]) -> Table:
     found = [("parameter", params, p_addrs, p_contiguous), ("gradient", grads, g_addrs, g_contiguous)]
     context = (dtype, tuple(sizes))
     for name in slots:
-        ts = [st[name] for st in bucket.states]
+        ts = list(map(itemgetter(name), bucket.states))
         what = f"state {name!r}"
         s_addrs, contiguous = columns.addresses(
             name, ts, context, functools.partial(_check_like, what=what, dtype=dtype, sizes=sizes))
