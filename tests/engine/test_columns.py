@@ -104,3 +104,49 @@ def test_state_loaded_from_a_checkpoint_is_used_after_cached_steps():
     ref.step()
     assert torch.allclose(p, q, rtol=1e-6, atol=0)
     assert torch.allclose(opt.state[p]["exp_avg_sq"], ref.state[q]["exp_avg_sq"], rtol=1e-6, atol=0)
+
+
+def _layouts():
+    """A transposed parameter (its grad and state follow its layout), a transposed one with a
+    contiguous grad, a strided slice, and a plain one."""
+    g = torch.Generator().manual_seed(3)
+    base = [torch.randn(6, 4, generator=g) for _ in range(4)]
+    ps = [base[0].t().contiguous().t(), base[1].t().contiguous().t(), torch.randn(4, 8, generator=g)[:, ::2],
+          base[3]]
+    ps = [p.clone(memory_format=torch.preserve_format).requires_grad_() if i != 2 else p.detach().requires_grad_()
+          for i, p in enumerate(ps)]
+    grads = [torch.randn(p.shape, generator=g) for p in ps]
+    grads[0] = grads[0].t().contiguous().t()
+    return ps, grads
+
+
+def test_dense_layouts_run_in_place_and_odd_rows_are_staged_alone():
+    from optimlab.core import engine
+    from optimlab.core.fused import runner
+
+    ps, grads = _layouts()
+    opt = optimlab.Adam(ps, impl="fused")
+    for p, g in zip(ps, grads):
+        p.grad = g
+    opt.step()
+    chain = opt.recipe(opt.param_groups[0])
+    (bucket,) = engine.make_buckets(chain, ps, grads, [opt.state[p] for p in ps])
+    table = runner.prepare(bucket, engine.slot_names(chain))
+    # row 0: transposed with everything in its layout -> in place; row 1: its grad is contiguous -> staged
+    # (the grad column only); row 2: a slice -> staged (the param only; grad and state are contiguous)
+    assert table.staged == {1: [1], 2: [0]}
+    assert list(table.sizes) == [24, 0, 0, 24] and table.row_sizes == {1: 24, 2: 16}
+
+
+def test_mixed_layouts_match_the_reference():
+    out = {}
+    for impl in ("fused", "reference"):
+        ps, grads = _layouts()
+        opt = optimlab.Adam(ps, impl=impl, lr=1e-2)
+        for _ in range(5):
+            for p, g in zip(ps, grads):
+                p.grad = g
+            opt.step()
+        out[impl] = [p.detach().clone() for p in ps]
+    for a, b in zip(out["fused"], out["reference"]):
+        assert torch.allclose(a, b, rtol=1e-6, atol=1e-7)

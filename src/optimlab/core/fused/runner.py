@@ -7,8 +7,13 @@ kernel). :func:`run` traces the chain (through :func:`optimlab.core.engine.apply
 implementation does), fetches the kernel for the traced structure and calls it once with the table and
 the scalar arguments.
 
-Non-contiguous tensors are staged through contiguous copies (the only temporaries, each the size of its
-own parameter) and copied back after the kernel.
+Layouts: the kernel walks each row's memory in address order, which is right whenever every tensor of
+the row is dense (no gaps, no overlap) with the parameter's strides — contiguous, but also transposed or
+permuted parameters with their gradients and state, which follow the parameter's layout. Those run in
+place. A row with a tensor of another layout (a strided slice, a gradient assigned in another layout) is
+*staged*: after the kernel has run every other row, such rows run one at a time through copies of their
+odd tensors, so a step's temporaries are at most one row's copies — never more than a few buffers the
+size of that one parameter, and none at all for dense layouts.
 """
 
 from __future__ import annotations
@@ -45,8 +50,11 @@ class Table:
     addrs: np.ndarray
     sizes: np.ndarray
     columns: list[list[torch.Tensor]]
-    staged: list[tuple[int, int, torch.Tensor, torch.Tensor]] = field(default_factory=list)
-    """(row, column, original, contiguous copy) for tensors that were not contiguous."""
+    staged: dict[int, list[int]] = field(default_factory=dict)
+    """row -> columns whose tensor must be copied into the row's layout (the row's size in ``sizes`` is 0:
+    the main kernel call skips it; :func:`run` then runs it alone)."""
+    row_sizes: dict[int, int] = field(default_factory=dict)
+    """The true element counts of the staged rows."""
 
 
 class Unfit(Exception):
@@ -97,17 +105,37 @@ def _check_like(ts: list[torch.Tensor], what: str, dtype: torch.dtype, sizes: li
     return _contiguous(ts)
 
 
-def _stage(ts: list[torch.Tensor], what: str, c: int, addrs: np.ndarray, staged: list) -> None:
-    """Fill column ``c`` tensor by tensor, through contiguous copies where a tensor is not contiguous."""
+def _dense(t: torch.Tensor) -> bool:
+    """Non-overlapping and dense: the elements fill ``numel`` consecutive slots, in some dimension order."""
+    expected = 1
+    for stride, size in sorted((st, sz) for st, sz in zip(t.stride(), t.shape) if sz != 1):
+        if stride != expected:
+            return False
+        expected *= size
+    return True
+
+
+def _stage(ts: list[torch.Tensor], what: str, c: int, params: list[torch.Tensor], addrs: np.ndarray,
+           staged: dict[int, list[int]]) -> None:
+    """Fill column ``c`` tensor by tensor: in place where the tensor has its row's layout (the parameter's
+    strides if the parameter is dense, else contiguous), else the row is marked to be staged."""
     if not all(t.layout is torch.strided for t in ts):
         raise Unfit(f"a {what} is sparse")
     for r, t in enumerate(ts):
-        if t.is_contiguous():
+        if _in_row_layout(t, params[r]):
             addrs[r, c] = t.data_ptr()
         else:
-            copy = t.contiguous()
-            staged.append((r, c, t, copy))
-            addrs[r, c] = copy.data_ptr()
+            staged.setdefault(r, []).append(c)
+
+
+def _in_row_layout(t: torch.Tensor, p: torch.Tensor) -> bool:
+    """Whether ``t`` can be walked in address order beside ``p``: the layout is ``p``'s if ``p`` is dense,
+    else contiguous."""
+    if t.numel() == 0 or t.is_contiguous() and p.is_contiguous():
+        return True
+    if _dense(p):
+        return t.stride() == p.stride() and _dense(t)
+    return t.is_contiguous()
 
 
 def prepare(bucket: engine.Bucket, slots: list[str]) -> Table:
@@ -145,16 +173,19 @@ def prepare(bucket: engine.Bucket, slots: list[str]) -> Table:
             name, ts, context, functools.partial(_check_like, what=what, dtype=dtype, sizes=sizes))
         found.append((what, ts, s_addrs, contiguous))
     addrs = np.empty((len(params), len(found)), np.int64)
-    staged: list = []
-    for c, (what, ts, col, contiguous) in enumerate(found):
-        if contiguous:
+    staged: dict[int, list[int]] = {}
+    if not all(contiguous for _, _, _, contiguous in found):
+        for c, (what, ts, col, contiguous) in enumerate(found):
+            _stage(ts, what, c, params, addrs, staged)
+    else:
+        for c, (_, _, col, _) in enumerate(found):
             addrs[:, c] = col
-        else:
-            _stage(ts, what, c, addrs, staged)
     n = np.array(sizes, np.int64)
     if factor != 1:
         n *= factor
-    return Table(storage, ("param", "grad", *slots), addrs, n, [ts for _, ts, _, _ in found], staged)
+    row_sizes = {r: int(n[r]) for r in staged}
+    n[list(staged)] = 0
+    return Table(storage, ("param", "grad", *slots), addrs, n, [ts for _, ts, _, _ in found], staged, row_sizes)
 
 
 def fits(bucket: engine.Bucket) -> str | None:
@@ -176,6 +207,22 @@ def trace(chain: engine.Chain, bucket: engine.Bucket, table: Table, maximize: bo
     return program
 
 
+def _run_staged_row(kernel, table: Table, r: int, cols: list[int], written: list[int], scalars: np.ndarray) -> None:
+    """Run row ``r`` alone, its tensors of another layout copied into the row's layout and back."""
+    p = table.columns[0][r]
+    addrs = table.addrs[r:r + 1].copy()
+    copies = {}
+    for c in cols:
+        t = table.columns[c][r]
+        copy = torch.empty_like(p, memory_format=torch.preserve_format if _dense(p) else torch.contiguous_format)
+        copies[c] = copy.copy_(t)
+        addrs[0, c] = copy.data_ptr()
+    kernel(addrs, np.array([table.row_sizes[r]], np.int64), scalars)
+    for c, copy in copies.items():
+        if c in written:
+            table.columns[c][r].copy_(copy)
+
+
 def run(chain: engine.Chain, bucket: engine.Bucket, maximize: bool) -> None:
     """Engine runner for ``impl="fused"``."""
     from optimlab.core.fused.kernels import kernel_for
@@ -192,9 +239,8 @@ def run(chain: engine.Chain, bucket: engine.Bucket, maximize: bool) -> None:
     scalars = np.array(program.scalars, dtype=program.dtype)
     written = [c for c, _ in program.stores()]
     kernel(table.addrs, table.sizes, scalars)
-    for _, c, original, copy in table.staged:
-        if c in written:
-            original.copy_(copy)
+    for r, cols in table.staged.items():
+        _run_staged_row(kernel, table, r, cols, written, scalars)
     # The kernel wrote through raw pointers: tell autograd, as an in-place torch op would, so a graph
     # that saved a parameter before the step still fails loudly instead of using the new values.
     increment_version([t for c in written for t in table.columns[c]])
