@@ -218,6 +218,9 @@ def _advance_steps(steps: list[Tensor]) -> list[float]:
     return _values(steps)
 
 
+_is_cpu, _dtype = operator.attrgetter("is_cpu"), operator.attrgetter("dtype")
+
+
 def make_buckets(chain: Chain, params: list[Tensor], grads: list[Tensor], states: list[dict[str, Any]]) -> list[Bucket]:
     """Create missing state, advance ``step``, and group the tensors into buckets."""
     needed = {"step", *slot_names(chain), *(s.name for t in chain for s in t.scalar_slots)}
@@ -226,11 +229,14 @@ def make_buckets(chain: Chain, params: list[Tensor], grads: list[Tensor], states
         fresh = [stale] * len(params)
     else:
         fresh = [init_state(chain, p, st) for p, st in zip(params, states)]
-    step_values = _advance_steps([st["step"] for st in states]) if states else []
+    step_values = _advance_steps(list(map(operator.itemgetter("step"), states))) if states else []
     scalar_names = [s.name for t in chain for s in t.scalar_slots]
     scalar_values = {n: _values([st[n] for st in states]) for n in scalar_names}
     # With one step count, one freshness and no scalar state, only device and dtype split the group.
     uniform = not scalar_names and len(set(step_values)) <= 1 and len(set(fresh)) <= 1
+    if params and uniform and all(map(_is_cpu, params)) and len(set(map(_dtype, params))) == 1:
+        # The usual model (one CPU dtype): one bucket, without a Python loop over the tensors.
+        return [Bucket(list(params), list(grads), list(states), int(step_values[0]), fresh[0], {}, chain)]
     buckets: dict[tuple, Bucket] = {}
     for i, p in enumerate(params):
         if uniform:
