@@ -15,6 +15,7 @@ def test_tune_prints_a_table_and_writes_json_with_best_lr(tmp_path, capsys):
     out = tmp_path / "out"
     assert main([*BASE, "--out", str(out)]) == 0
     text = capsys.readouterr().out
+    assert "5 run here, 0 reused" in text
     assert "best lr" in text and "robust range" in text and "diverged" in text
     data = json.loads((out / "tune-quadratic-sgd.json").read_text())
     assert data["best_lr"] == pytest.approx(0.1) and data["task"] == "quadratic" and data["optimizer"] == "sgd"
@@ -23,7 +24,7 @@ def test_tune_prints_a_table_and_writes_json_with_best_lr(tmp_path, capsys):
     assert (out / ".optimlab" / "tune.db").exists()
     # resumable: a second run reuses every trial
     assert main([*BASE, "--out", str(out)]) == 0
-    assert "0 run now, 5 reused" in capsys.readouterr().out
+    assert "0 run here, 5 reused" in capsys.readouterr().out
 
 
 def test_halving_and_range_test_options(tmp_path, capsys):

@@ -68,7 +68,7 @@ def test_two_workers_share_one_study_without_duplicates(tmp_path, shared_storage
     solo = tune(QUAD, "sgd", storage=f"sqlite:///{tmp_path / 'solo.db'}", **kwargs)
     url = shared_storage
     pair = tune(QUAD, "sgd", storage=url, workers=2, **kwargs)
-    assert pair.ran == len(pair.trials) == len(solo.trials)
+    assert pair.ran == pair.ran_here == len(pair.trials) == len(solo.trials)
     s = study.load_study(study.open_storage(url), pair.study_name)
     complete = Counter(t.user_attrs["key"] for t in s.get_trials() if t.state.name == "COMPLETE")
     assert set(complete.values()) == {1} and len(complete) == len(pair.trials)
@@ -111,6 +111,26 @@ def test_a_killed_sweep_resumes_without_redoing_or_losing_finished_trials(storag
     complete = Counter(t.user_attrs["key"] for t in trials if t.state.name == "COMPLETE")
     assert set(complete.values()) == {1} and len(complete) == len(lrs)
     assert not [t for t in trials if t.state.name in ("RUNNING", "WAITING")]
+
+
+def test_trials_another_machine_runs_meanwhile_are_counted_apart(storage_url, monkeypatch):
+    lrs, steps = [0.01, 0.03, 0.1], 20
+    real = study.TrialSpec.run
+    helped = []
+
+    def run(self):  # while this sweep runs its first trial, "another machine" takes the lr=0.1 one
+        if not helped:
+            helped.append(self.lr)
+            other = study.TrialSpec("quadratic", "sgd", 0.1, 0, steps)
+            storage = study.open_storage(storage_url)
+            assert study.work(study.load_study(storage, "optimlab/quadratic/sgd"), storage, [other],
+                              run_id="another machine") == 1
+        return real(self)
+
+    monkeypatch.setattr(study.TrialSpec, "run", run)
+    r = tune(QUAD, "sgd", lrs=lrs, seeds=(0,), steps=steps, storage=storage_url)
+    assert helped == [0.01]
+    assert r.ran == 3 and r.ran_here == 2 and len(r.trials) == 3
 
 
 def _interrupt_after(monkeypatch, n: int, exc: BaseException) -> list:

@@ -32,8 +32,9 @@ class TuneResult:
     diverged, i.e. ``+inf``), ``std_val_loss``, ``mean_val_acc``, ``diverged_seeds``, ``trials``,
     ``steps`` (and ``rung`` for halving). ``trials``: one dict per trial (lr, seed, steps, val_loss,
     train_loss, val_acc, diverged, seconds, Optuna trial number and key). ``best_lr`` is ``None`` and
-    ``robust_range`` is ``None`` only when every lr diverged. ``ran``: trials run by this call (the
-    others were reused from the study).
+    ``robust_range`` is ``None`` only when every lr diverged. ``ran``: trials that finished during
+    this call (the others were reused from the study); ``ran_here``: those of them run by this call's
+    own workers (the rest by other processes or machines sharing the study).
     """
 
     task: str
@@ -53,6 +54,7 @@ class TuneResult:
     study_name: str = ""
     storage: str = ""
     ran: int = 0
+    ran_here: int = 0
     seconds: float = 0.0
 
     @property
@@ -158,15 +160,16 @@ def tune(
 
     bar = _Progress(progress, f"{spec.name} on {task.name}")
     records: list[dict[str, Any]] = []
-    ran = 0
+    ran = ran_here = 0
 
     def evaluate(lr_list: Sequence[float], budget: int) -> list[dict[str, Any]]:
-        nonlocal ran
+        nonlocal ran, ran_here
         plan = [study.TrialSpec(task.name, spec.name, lr, seed, budget, hyper_key, lr_schedule)
                 for lr in lr_list for seed in seeds]
         bar.phase(len(plan), f"{len(lr_list)} lrs x {len(seeds)} seeds, {budget} steps")
         out = study.run_plan(url, name, plan, workers, stale_after, bar.update)
         ran += out["ran"]
+        ran_here += out["ran_here"]
         phase = [grid.trial_record(out["trials"][s.key]) for s in plan]
         records.extend(phase)
         return grid.summarise(phase)
@@ -182,7 +185,7 @@ def tune(
         robust_range=grid.robust_range(final, robust_tol), per_lr=per_lr, trials=records,
         diverged_trials=sum(1 for r in records if r["diverged"]), method=method, steps=steps, seeds=seeds,
         lrs=grid_lrs, hypers=hypers, lr_schedule=lr_schedule, robust_tol=float(robust_tol), study_name=name,
-        storage=mask_url(url), ran=ran, seconds=time.perf_counter() - started,
+        storage=mask_url(url), ran=ran, ran_here=ran_here, seconds=time.perf_counter() - started,
     )
 
 

@@ -140,7 +140,10 @@ def _print_table(result, rt, json_path: Path, plot_path: Path) -> None:
     else:
         console.print(f"best lr: [bold]{result.best_lr:.4g}[/bold]   robust range (within "
                       f"{result.robust_tol:.0%}): {lo:.3g} – {hi:.3g}")
-    console.print(f"trials: {len(result.trials)} ({result.ran} run now, {len(result.trials) - result.ran} reused), "
+    others = result.ran - result.ran_here
+    shared = f", {others} by other workers on the study" if others else ""
+    console.print(f"trials: {len(result.trials)} ({result.ran_here} run here{shared}, "
+                  f"{len(result.trials) - result.ran} reused), "
                   f"{result.diverged_trials} diverged; {result.seconds:.1f} s; study {result.study_name!r} in "
                   f"{result.storage}")
     if rt is not None:

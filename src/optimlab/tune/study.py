@@ -301,8 +301,8 @@ def _run_claimed(study, storage, trial, spec: TrialSpec, run_id: str | None = No
         storage.set_trial_state_values(trial._trial_id, state=_state("FAIL"))
         raise
     value = result.final_val_loss if math.isfinite(result.final_val_loss) else math.inf
-    storage.set_trial_user_attr(trial._trial_id, "result",
-                                {**result.to_dict(), "worker": f"{socket.gethostname()}:{os.getpid()}"})
+    storage.set_trial_user_attr(trial._trial_id, "result", {**result.to_dict(), "run": run_id,
+                                                            "worker": f"{socket.gethostname()}:{os.getpid()}"})
     import optuna
 
     try:
@@ -355,8 +355,9 @@ def run_plan(url: str, study_name: str, plan: Sequence[TrialSpec], workers: int 
              stale_after: int = DEFAULT_STALE_AFTER, on_progress: Callable[[int], None] | None = None) -> dict:
     """Enqueue ``plan`` and run it with ``workers`` processes (1: in this process).
 
-    Returns ``{"trials": {key: FrozenTrial}, "ran": n}``: the trial that counts for each key and how
-    many trials were run by this call (the rest were already complete).
+    Returns ``{"trials": {key: FrozenTrial}, "ran": n, "ran_here": m}``: the trial that counts for each
+    key, how many finished during this call (the rest were already complete) and how many of those
+    this call's own workers ran (the others: workers of another process or machine on the same study).
     """
     storage = open_storage(url, stale_after)
     study = load_study(storage, study_name)
@@ -381,7 +382,8 @@ def run_plan(url: str, study_name: str, plan: Sequence[TrialSpec], workers: int 
     missing = len(plan) - len(finished)
     if missing:
         raise RuntimeError(f"{missing} planned trials did not complete in study {study_name!r}")
-    return {"trials": finished, "ran": len(finished) - done_before}
+    here = sum(1 for t in finished.values() if t.user_attrs["result"].get("run") == run_id)
+    return {"trials": finished, "ran": len(finished) - done_before, "ran_here": here}
 
 
 def _context():
