@@ -38,6 +38,16 @@ def test_bad_grids_are_rejected(kwargs, match):
         grid.resolve_lrs(registry.get("sgd"), **kwargs)
 
 
+def test_the_lr_range_flag_takes_low_high_with_a_colon_or_a_comma():
+    assert grid.parse_lr_range(None) is None
+    assert grid.parse_lr_range("1e-4:1") == grid.parse_lr_range("1e-4,1") == (1e-4, 1.0)
+    assert grid.parse_lr_range("0.1:0.1") == (0.1, 0.1)
+    for text, why in [("1:0.1", "empty"), ("0:1", "not positive"), ("-1:1", "not positive"), ("1e-3:inf", "not finite"),
+                      ("0.1", "e.g. 1e-4:1"), ("1:2:3", "e.g. 1e-4:1"), ("a:b", "e.g. 1e-4:1")]:
+        with pytest.raises(ValueError, match=f"Invalid --lr-range: '{text}'.*{why}"):
+            grid.parse_lr_range(text)
+
+
 def test_a_diverged_seed_makes_the_lr_infinitely_bad():
     per_lr = grid.summarise([rec(0.1, 0, 1.0), rec(0.1, 1, 3.0), rec(1.0, 0, 0.5), rec(1.0, 1, 0, diverged=True)])
     assert [e["lr"] for e in per_lr] == [0.1, 1.0]

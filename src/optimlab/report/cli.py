@@ -45,22 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="steps in the race animation (default: %(default)s)")
 
 
-def parse_lr_range(text: str | None) -> tuple[float, float] | None:
-    """``"1e-4:1"`` (or ``"1e-4,1"``) -> ``(1e-4, 1.0)``; a clear error otherwise."""
-    if text is None:
-        return None
-    parts = text.replace(",", ":").split(":")
-    try:
-        lo, hi = (float(p) for p in parts)
-    except ValueError:
-        raise ValueError(f"Invalid --lr-range: {text!r}; allowed: LOW:HIGH with 0 < LOW <= HIGH, e.g. 1e-4:1") from None
-    if not (lo > 0 and hi >= lo):
-        raise ValueError(f"Invalid --lr-range: {text!r}; allowed: LOW:HIGH with 0 < LOW <= HIGH (the range is "
-                         f"{'empty' if hi < lo else 'not positive'})")
-    return lo, hi
-
-
 def settings_from_args(args: argparse.Namespace) -> Settings:
+    from optimlab.tune.grid import parse_lr_range
+
     if args.experiment is not None:
         experiments.get(args.experiment)  # an unknown name: the error lists the valid ones
     if args.experiment is not None and (args.task != DEFAULT_TASK or args.optimizers != ",".join(DEFAULT_OPTIMIZERS)):

@@ -27,8 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--optimizer", default="adam", help="registry name (default: adam)")
     parser.add_argument("--lrs", default=None, help="explicit learning rates, comma-separated (overrides the grid)")
     parser.add_argument("--per-decade", type=int, default=3, help="grid points per factor of 10 (default: 3)")
-    parser.add_argument("--lr-range", default=None, metavar="LO,HI",
-                        help="grid range (default: the optimizer's range in the registry)")
+    parser.add_argument("--lr-range", default=None, metavar="LOW:HIGH",
+                        help="grid range, e.g. 1e-4:1 (default: the optimizer's range in the registry)")
     parser.add_argument("--seeds", type=int, default=2, help="seeds per learning rate: 0..N-1 (default: 2)")
     parser.add_argument("--steps", type=int, default=None, help="training steps per trial (default: the task's)")
     parser.add_argument("--method", choices=("grid", "halving"), default="grid",
@@ -69,11 +69,7 @@ def run(args: argparse.Namespace) -> int:
     task = tasks.get(args.task)
     spec = registry.get(args.optimizer)
     lrs = _floats(args.lrs, "--lrs") if args.lrs is not None else None
-    lr_range = None
-    if args.lr_range is not None:
-        lr_range = _floats(args.lr_range, "--lr-range")
-        if len(lr_range) != 2:
-            raise ValueError(f"Invalid --lr-range: {args.lr_range!r}; allowed: LO,HI with 0 < LO <= HI")
+    lr_range = grid.parse_lr_range(args.lr_range)
     try:
         grid_lrs = grid.resolve_lrs(spec, lrs, args.per_decade, lr_range)
     except ValueError as exc:

@@ -39,6 +39,21 @@ def resolve_lrs(spec, lrs: Sequence[float] | None = None, per_decade: int = 3,
     return sorted({_canonical_lr(v) for v in spec.lr_grid(per_decade, lr_range)})
 
 
+def parse_lr_range(text: str | None) -> tuple[float, float] | None:
+    """The ``--lr-range`` flag: ``"1e-4:1"`` or ``"1e-4,1"`` -> ``(1e-4, 1.0)``; a clear error otherwise."""
+    if text is None:
+        return None
+    parts = text.replace(",", ":").split(":")
+    try:
+        lo, hi = (float(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"Invalid --lr-range: {text!r}; allowed: LOW:HIGH with 0 < LOW <= HIGH, e.g. 1e-4:1") from None
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo > 0 and hi >= lo):
+        raise ValueError(f"Invalid --lr-range: {text!r}; allowed: LOW:HIGH with 0 < LOW <= HIGH, both finite (the "
+                         f"range is {'empty' if hi < lo else 'not positive' if lo <= 0 else 'not finite'})")
+    return lo, hi
+
+
 def _canonical_lr(value: float) -> float:
     """12 significant digits: a grid computed on another machine (another libm) gives the same trial keys."""
     return float(f"{float(value):.12g}")
