@@ -1,7 +1,8 @@
 """Atomic file output: a reader sees the old file or the new one, never half of one.
 
 Everything optimlab writes (docs, JSON results, caches, reports, generated kernels) goes through here:
-write to a temporary file in the target's directory, then ``os.replace`` it into place.
+write to a temporary file in the target's directory, then ``os.replace`` it into place. The result gets
+the permissions a plain ``open()`` / ``mkdir()`` would give (``mkstemp`` and ``mkdtemp`` make owner-only ones).
 """
 
 from __future__ import annotations
@@ -14,6 +15,12 @@ from pathlib import Path
 from typing import Iterator
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically, creating parent directories; returns the path."""
     path = Path(path)
@@ -22,6 +29,7 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -46,6 +54,7 @@ def directory(path: str | os.PathLike) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
     try:
         yield tmp
+        tmp.chmod(0o777 & ~_umask())
         if path.exists():
             old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.old."))
             os.replace(path, old / "d")

@@ -26,3 +26,17 @@ def test_directory_is_moved_in_only_on_success(tmp_path):
             raise RuntimeError("boom")
     assert (out / "index.html").read_text() == "v1"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+
+
+def test_outputs_get_the_permissions_a_plain_open_would_give(tmp_path):
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        f = atomic.write_text(tmp_path / "a.json", "{}")
+        with atomic.directory(tmp_path / "report") as d:
+            (d / "index.html").write_text("x")
+    finally:
+        os.umask(mask)
+    assert f.stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "report").stat().st_mode & 0o777 == 0o755

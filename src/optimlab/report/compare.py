@@ -23,7 +23,7 @@ from optimlab.report import table
 from optimlab.report.schema import SCHEMA, validate
 from optimlab.report.figures import BANDS, curve_figure, palette_cycle
 from optimlab.report.html import render_html
-from optimlab.report.outdir import check_target, publishable
+from optimlab.report.outdir import check_target
 from optimlab.report.stats import curve_band, summary
 
 DEFAULT_TASK = "digits-mlp"
@@ -431,5 +431,4 @@ def write_report(results: dict, out: str | Path, *, tuned: Mapping[str, Any] | N
         (tmp / "results.json").write_text(json.dumps(results, indent=1, allow_nan=False) + "\n", encoding="utf-8")
         (tmp / "results.md").write_text(table.markdown(results), encoding="utf-8")
         render_html(results, tmp)
-        publishable(tmp)
     return target

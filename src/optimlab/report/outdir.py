@@ -37,13 +37,3 @@ def check_target(target: str | os.PathLike) -> Path:
     except OSError as exc:
         raise PermissionError(f"Invalid --out: cannot write in {str(base)!r}: {exc.strerror or exc}") from None
     return t
-
-
-def publishable(directory: Path) -> None:
-    """Give the report the usual permissions: ``mkdtemp``/``mkstemp`` make the directory and files owner-only."""
-    mask = os.umask(0)
-    os.umask(mask)
-    directory.chmod(0o777 & ~mask)
-    for path in directory.iterdir():
-        if path.is_file():
-            path.chmod(0o666 & ~mask)
