@@ -20,7 +20,7 @@ $(STAMP_TEST): pyproject.toml constraints.txt | $(PY)
 	touch $@ $(STAMP_RUN)
 
 demo: $(STAMP_RUN)
-	$(VENV)/bin/optimlab demo
+	$(VENV)/bin/optimlab compare
 
 test: $(STAMP_TEST)
 	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n 2 --dist loadfile
