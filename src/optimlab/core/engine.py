@@ -232,15 +232,18 @@ def make_buckets(chain: Chain, params: list[Tensor], grads: list[Tensor], states
     step_values = _advance_steps(list(map(operator.itemgetter("step"), states))) if states else []
     scalar_names = [s.name for t in chain for s in t.scalar_slots]
     scalar_values = {n: _values([st[n] for st in states]) for n in scalar_names}
-    # With one step count, one freshness and no scalar state, only device and dtype split the group.
-    uniform = not scalar_names and len(set(step_values)) <= 1 and len(set(fresh)) <= 1
+    # With one step count, one freshness and one value of each scalar state (e.g. NAdam's mu_product in
+    # step), only device and dtype split the group.
+    uniform = (len(set(step_values)) <= 1 and len(set(fresh)) <= 1
+               and all(len(set(v)) <= 1 for v in scalar_values.values()))
     if params and uniform and all(map(_is_cpu, params)) and len(set(map(_dtype, params))) == 1:
         # The usual model (one CPU dtype): one bucket, without a Python loop over the tensors.
-        return [Bucket(list(params), list(grads), list(states), int(step_values[0]), fresh[0], {}, chain)]
+        scal = {n: v[0] for n, v in scalar_values.items()}
+        return [Bucket(list(params), list(grads), list(states), int(step_values[0]), fresh[0], scal, chain)]
     buckets: dict[tuple, Bucket] = {}
     for i, p in enumerate(params):
         if uniform:
-            scal, key = {}, (p.device, p.dtype)
+            scal, key = {n: v[i] for n, v in scalar_values.items()}, (p.device, p.dtype)
         else:
             scal = {n: scalar_values[n][i] for n in scalar_names}
             key = (p.device, p.dtype, step_values[i], fresh[i], tuple(scal.values()))
