@@ -90,6 +90,9 @@ def test_lr_range_test_suggests_a_stable_learning_rate():
     assert len(out["lrs"]) == len(out["losses"]) and out["lrs"] == sorted(out["lrs"])
     with pytest.raises(ValueError, match="Invalid lr range"):
         range_test(QUAD, "sgd", 1.0, 0.1)
+    import optimlab.tune  # after a call, the package still exports the function (not a same-named module)
+
+    assert optimlab.tune.range_test is range_test
 
 
 def test_sensitivity_plot_writes_one_u_curve_per_optimizer(storage_url, tmp_path):

@@ -219,8 +219,8 @@ class _Progress:
 
 
 def range_test(task, optimizer: str, lr_min: float = 1e-6, lr_max: float = 10.0, steps: int = 100, **kwargs):
-    """Leslie Smith's LR range test; see :func:`optimlab.tune.range_test.range_test`."""
-    from optimlab.tune.range_test import range_test as _range_test
+    """Leslie Smith's LR range test; see :func:`optimlab.tune.lr_range_test.range_test`."""
+    from optimlab.tune.lr_range_test import range_test as _range_test
 
     return _range_test(task, optimizer, lr_min, lr_max, steps, **kwargs)
 

@@ -14,6 +14,16 @@ from typing import Sequence
 from optimlab.atomic import write_bytes
 
 
+def _title(name: str) -> str:
+    """The class name of a registry optimizer (``"nadam"`` -> ``"NAdam"``), as every other figure labels it."""
+    from optimlab import registry
+
+    try:
+        return registry.get(name).title
+    except registry.UnknownOptimizerError:
+        return name
+
+
 def sensitivity_plot(results: Sequence, path) -> Path:
     """Write the figure to ``path`` atomically (format from its suffix, e.g. ``.png``, ``.svg``)."""
     if not results:
@@ -35,7 +45,7 @@ def sensitivity_plot(results: Sequence, path) -> Path:
         entries = [e for e in r.per_lr if e["steps"] == r.steps]
         xs = [e["lr"] for e in entries if e["mean_val_loss"] is not None]
         ys = [e["mean_val_loss"] for e in entries if e["mean_val_loss"] is not None]
-        label = r.optimizer + (f" (best {r.best_lr:.3g})" if r.best_lr is not None else " (all diverged)")
+        label = _title(r.optimizer) + (f" (best {r.best_lr:.3g})" if r.best_lr is not None else " (all diverged)")
         (line,) = ax.plot(xs, ys, marker="o", markersize=3.5, linewidth=1.6, label=label)
         bad = [e["lr"] for e in entries if e["mean_val_loss"] is None]
         if bad:
