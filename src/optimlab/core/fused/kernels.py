@@ -6,7 +6,7 @@ written once, atomically, to ``<cache dir>/k_<hash>.py`` and imported from there
 cache (``__pycache__`` beside it) serves the compiled machine code to every later process: the first
 step of a new process costs a file import, not a compile.
 
-The cache directory is ``$OPTIMLAB_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/optimlab/fused`` (default
+The cache directory is ``fused`` in optimlab's cache folder (:func:`optimlab.paths.cache_dir`: default
 ``~/.cache/optimlab/fused``); if that is not writable, a per-user temporary directory.
 """
 
@@ -21,6 +21,7 @@ import threading
 from pathlib import Path
 from typing import Callable
 
+from optimlab import paths
 from optimlab.atomic import write_text
 from optimlab.core.fused import codegen
 from optimlab.core.fused.trace import Program
@@ -44,12 +45,7 @@ _VERSION = _code_version()
 
 def cache_dir() -> Path:
     """Where generated kernels and numba's compiled code live (created if missing)."""
-    env = os.environ.get("OPTIMLAB_CACHE_DIR")
-    if env:
-        root = Path(env)
-    else:
-        xdg = os.environ.get("XDG_CACHE_HOME")
-        root = (Path(xdg) if xdg else Path.home() / ".cache") / "optimlab" / "fused"
+    root = paths.cache_dir("fused")
     try:
         root.mkdir(parents=True, exist_ok=True)
         if os.access(root, os.W_OK):
