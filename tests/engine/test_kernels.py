@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import torch
 
 import optimlab
@@ -103,7 +104,7 @@ def test_kernels_are_cached_across_processes(tmp_path):
     cold, warm = stats
     assert cold["compiled"] >= 1 and cold["loaded"] == 0
     assert warm["compiled"] == 0 and warm["loaded"] == cold["compiled"]
-    assert list(tmp_path.glob("k_*.py"))
+    assert list((tmp_path / "fused").glob("k_*.py"))
 
 
 def test_low_precision_conversions_match_torch():
@@ -134,3 +135,29 @@ def test_low_precision_conversions_match_torch():
         assert np.array_equal(loaded[~nan].view(np.uint32), ref_loaded[~nan].view(np.uint32))
         ref_stored = torch.from_numpy(x).to(dtype).view(torch.int16).numpy().view(np.uint16)
         assert np.array_equal(stored, ref_stored)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_scalar_state_helpers_match_torch_bit_for_bit(dtype):
+    """``step += 1`` and NAdam's ``mu_product *= mu`` in one compiled call equal torch's own ops exactly."""
+    from optimlab.core import fused
+
+    g = torch.Generator().manual_seed(0)
+    xs = [(torch.rand((), generator=g, dtype=torch.float64) * 3).to(dtype) for _ in range(40)]
+    ref = [x.clone() for x in xs]
+    for t in range(1, 60):
+        mu = 0.9 * (1.0 - 0.5 * 0.96 ** (t * 4e-3))
+        new = fused.scale_scalars(xs, mu)
+        torch._foreach_mul_(ref, mu)
+        assert new == [r.item() for r in ref] == fused.scalar_values(xs)
+    steps = [torch.tensor(float(k), dtype=dtype) for k in range(5)]
+    assert fused.advance_steps(steps) == [1.0, 2.0, 3.0, 4.0, 5.0]
+
+
+def test_scalar_state_helpers_refuse_other_tensors():
+    from optimlab.core import fused
+
+    mixed = [torch.tensor(1.0), torch.tensor(1.0, dtype=torch.float64)]
+    assert fused.scale_scalars(mixed, 0.5) is None and [x.item() for x in mixed] == [1.0, 1.0]
+    assert fused.scalar_values([torch.ones(2)]) is None
+    assert fused.advance_steps([torch.tensor(1, dtype=torch.int64)]) is None

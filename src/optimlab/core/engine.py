@@ -126,7 +126,8 @@ def apply_chain(ops: Any, chain: Chain, params: Sequence[Any], grads: Sequence[A
             state={s.name: slots[s.name] for s in transform.slots},
             step=step,
             fresh=is_fresh,
-            scalars={s.name: ([st[s.name] for st in states], scalars[s.name]) for s in transform.scalar_slots},
+            scalars={s.name: (list(map(operator.itemgetter(s.name), states)), scalars[s.name])
+                     for s in transform.scalar_slots},
         )
         u = transform.apply(ops, u, ctx)
     ops.add_(params, u)
@@ -197,6 +198,11 @@ def init_state(chain: Chain, param: Tensor, state: dict[str, Any]) -> tuple[bool
 
 
 def _values(ts: list[Tensor]) -> list[float]:
+    from optimlab.core import fused
+
+    values = fused.scalar_values(ts) if ts and fused.available() else None
+    if values is not None:
+        return values
     try:
         return torch.stack(ts).tolist() if len(ts) > 1 else [t.item() for t in ts]
     except RuntimeError:  # mixed devices or dtypes after loading a checkpoint
@@ -231,7 +237,7 @@ def make_buckets(chain: Chain, params: list[Tensor], grads: list[Tensor], states
         fresh = [init_state(chain, p, st) for p, st in zip(params, states)]
     step_values = _advance_steps(list(map(operator.itemgetter("step"), states))) if states else []
     scalar_names = [s.name for t in chain for s in t.scalar_slots]
-    scalar_values = {n: _values([st[n] for st in states]) for n in scalar_names}
+    scalar_values = {n: _values(list(map(operator.itemgetter(n), states))) for n in scalar_names}
     # With one step count, one freshness and one value of each scalar state (e.g. NAdam's mu_product in
     # step), only device and dtype split the group.
     uniform = (len(set(step_values)) <= 1 and len(set(fresh)) <= 1

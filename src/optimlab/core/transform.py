@@ -58,8 +58,13 @@ class Context:
         """Multiply scalar state ``name`` by ``factor`` in its own dtype (as torch does); return the new value."""
         tensors, _ = self.scalars[name]
         if tensors:
-            torch._foreach_mul_(list(tensors), factor)
-            value = tensors[0].item()
+            from optimlab.core import fused
+
+            values = fused.scale_scalars(tensors, factor) if fused.available() else None
+            if values is None:
+                torch._foreach_mul_(list(tensors), factor)
+                values = [tensors[0].item()]
+            value = values[0]
         else:
             value = self.scalars[name][1] * factor
         self.scalars[name] = (tensors, value)

@@ -36,20 +36,35 @@ _STEP_DTYPES = {torch.float32: False, torch.float64: True}
 _dtype, _is_cpu, _numel = attrgetter("dtype"), attrgetter("is_cpu"), torch.Tensor.numel
 
 
-def _step_kind(steps: Sequence[torch.Tensor]) -> bool | None:
-    """True for fp64 ``step`` tensors, False for fp32; None unless all are one-element CPU tensors of one of them."""
-    dtypes = set(map(_dtype, steps))
-    if len(dtypes) != 1 or not all(map(_is_cpu, steps)) or set(map(_numel, steps)) != {1}:
+def _scalar_kind(ts: Sequence[torch.Tensor]) -> bool | None:
+    """True for fp64 tensors, False for fp32; None unless all are one-element CPU tensors of one of them."""
+    dtypes = set(map(_dtype, ts))
+    if len(dtypes) != 1 or not all(map(_is_cpu, ts)) or set(map(_numel, ts)) != {1}:
         return None
     return _STEP_DTYPES.get(dtypes.pop())
 
 
-def advance_steps(steps: Sequence[torch.Tensor]) -> list[float] | None:
-    """Add 1 to CPU fp32/fp64 ``step`` tensors in one compiled call; None if some are not such tensors."""
+def _update_scalars(tag: str, ts: Sequence[torch.Tensor], scale: float, shift: float) -> list[float] | None:
     from optimlab.core.fused.columns import addresses
-    from optimlab.core.fused.prims import advance_steps as advance
+    from optimlab.core.fused.scalars import update
 
-    addrs, is_f64 = addresses("step", steps, None, _step_kind)
+    addrs, is_f64 = addresses(tag, ts, None, _scalar_kind)
     if is_f64 is None:
         return None
-    return advance(addrs, is_f64).tolist()
+    return update(addrs, is_f64, scale, shift).tolist()
+
+
+def advance_steps(steps: Sequence[torch.Tensor]) -> list[float] | None:
+    """Add 1 to CPU fp32/fp64 ``step`` tensors in one compiled call; None if some are not such tensors."""
+    return _update_scalars("step", steps, 1.0, 1.0)
+
+
+def scalar_values(ts: Sequence[torch.Tensor]) -> list[float] | None:
+    """The values of one-element CPU fp32/fp64 tensors, read in one compiled call; None for other tensors."""
+    return _update_scalars("scalar", ts, 1.0, 0.0)
+
+
+def scale_scalars(ts: Sequence[torch.Tensor], factor: float) -> list[float] | None:
+    """Multiply one-element CPU fp32/fp64 tensors by ``factor`` in their dtype (as ``Tensor.mul_``); the new
+    values, or None (nothing done) for other tensors."""
+    return _update_scalars("scalar", ts, factor, 0.0)

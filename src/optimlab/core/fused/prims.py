@@ -108,20 +108,3 @@ def f16_store(x):
         u = u + _U(0xC8000FFF) + odd  # rebias (15 - 127) << 23, plus the rounding bias, mod 2**32
         h = u >> _U(13)
     return types.uint16(h | (sign >> _U(16)))
-
-
-
-@njit("float64[::1](int64[::1], boolean)", cache=True, nogil=True)
-def advance_steps(addrs, is_f64):
-    """Add 1 to each 0-d ``step`` tensor at ``addrs`` (fp64 if ``is_f64`` else fp32); return the new values."""
-    out = np.empty(addrs.shape[0], np.float64)
-    for i in range(addrs.shape[0]):
-        if is_f64:
-            c64 = carray(ptr_f64(addrs[i]), 1)
-            c64[0] += 1.0
-            out[i] = c64[0]
-        else:
-            c32 = carray(ptr_f32(addrs[i]), 1)
-            c32[0] += types.float32(1.0)
-            out[i] = c32[0]
-    return out
