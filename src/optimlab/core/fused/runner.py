@@ -19,8 +19,10 @@ size of that one parameter, and none at all for dense layouts.
 from __future__ import annotations
 
 import functools
+import itertools
 from dataclasses import dataclass, field
 from operator import attrgetter, itemgetter
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -83,12 +85,24 @@ def _require_resolved(ts: list[torch.Tensor]) -> None:
         raise Unfit("a complex tensor has an unresolved conjugate or negative bit (call .resolve_conj())")
 
 
-def _check_params(ts: list[torch.Tensor], is_complex: bool) -> tuple[list[int], bool]:
-    """Plain tensors (resolved, if complex): their element counts, and whether all are contiguous."""
+class _Params(NamedTuple):
+    """What the parameter column's check finds: element counts (as a list, an array and its bytes, the
+    context state columns are checked in) and whether all are contiguous."""
+
+    sizes: list[int]
+    counts: np.ndarray
+    key: bytes
+    contiguous: bool
+
+
+def _check_params(ts: list[torch.Tensor], is_complex: bool) -> _Params:
+    """Plain tensors (resolved, if complex)."""
     _require_plain(ts, "parameter")
     if is_complex:
         _require_resolved(ts)
-    return list(map(_numel, ts)), _contiguous(ts)
+    sizes = list(map(_numel, ts))
+    counts = np.array(sizes, np.int64)
+    return _Params(sizes, counts, counts.tobytes(), _contiguous(ts))
 
 
 def _check_like(ts: list[torch.Tensor], what: str, dtype: torch.dtype, sizes: list[int]) -> bool:
@@ -157,15 +171,16 @@ def prepare(bucket: engine.Bucket, slots: list[str]) -> Table:
         raise Unfit(f"no fused kernel for dtype {dtype}")
     storage, factor = STORAGE[dtype]
     params, grads = bucket.params, bucket.grads
-    p_addrs, (sizes, p_contiguous) = columns.addresses(
+    p_addrs, info = columns.addresses(
         "param", params, dtype, functools.partial(_check_params, is_complex=factor != 1))
+    sizes = info.sizes
     _require_plain(grads, "gradient")
     if factor != 1:
         _require_resolved(grads)
     g_contiguous = _contiguous(grads)
     g_addrs = np.fromiter(map(_data_ptr, grads), np.int64, len(grads)) if g_contiguous else None
-    found = [("parameter", params, p_addrs, p_contiguous), ("gradient", grads, g_addrs, g_contiguous)]
-    context = (dtype, tuple(sizes))
+    found = [("parameter", params, p_addrs, info.contiguous), ("gradient", grads, g_addrs, g_contiguous)]
+    context = (dtype, info.key)
     for name in slots:
         ts = list(map(itemgetter(name), bucket.states))
         what = f"state {name!r}"
@@ -180,7 +195,7 @@ def prepare(bucket: engine.Bucket, slots: list[str]) -> Table:
     else:
         for c, (_, _, col, _) in enumerate(found):
             addrs[:, c] = col
-    n = np.array(sizes, np.int64)
+    n = info.counts.copy()
     if factor != 1:
         n *= factor
     row_sizes = {r: int(n[r]) for r in staged}
@@ -243,5 +258,5 @@ def run(chain: engine.Chain, bucket: engine.Bucket, maximize: bool) -> None:
         _run_staged_row(kernel, table, r, cols, written, scalars)
     # The kernel wrote through raw pointers: tell autograd, as an in-place torch op would, so a graph
     # that saved a parameter before the step still fails loudly instead of using the new values.
-    increment_version([t for c in written for t in table.columns[c]])
+    increment_version(list(itertools.chain.from_iterable(table.columns[c] for c in written)))
     bucket.prepared.pop("fused", None)
