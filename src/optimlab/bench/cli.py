@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     step.add_argument("--reps", type=int, default=20, help="timed steps per contender; the median is reported")
     step.add_argument("--warmup", type=int, default=3, help="untimed steps first")
     step.add_argument("--no-first-step", action="store_true", help="skip the cold/warm kernel-cache subprocesses")
-    step.add_argument("--json", default="bench-step.json", help="where to write the results (JSON)")
+    step.add_argument("--json", default="out/bench-step.json", help="where to write the results (JSON; default: %(default)s)")
 
 
 def run(args: argparse.Namespace) -> int:
