@@ -103,3 +103,15 @@ def test_sparse_gradient_gives_clear_error(spec):
     with pytest.raises(ValueError, match="does not support sparse gradients.*param_groups\\[0\\]\\['params'\\]\\[0\\]"):
         opt.step()
     assert torch.equal(emb.weight, before)
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda p: optimlab.NAG([p], momentum=0.0), r"Invalid nesterov=True with momentum=0.0"),
+    (lambda p: optimlab.Momentum([{"params": [p], "nesterov": True, "dampening": 0.5}]), r"dampening=0.5"),
+    (lambda p: optimlab.Momentum([{"params": [p], "nesterov": "yes"}]), r"Invalid nesterov: 'yes'; allowed: True or False"),
+    (lambda p: optimlab.AdamW([{"params": [p], "decoupled_weight_decay": "x"}]), r"Invalid decoupled_weight_decay"),
+])
+def test_options_a_recipe_fixes_are_still_checked_in_groups(make, match):
+    """NAG/Momentum/AdamW fix some of their parent's options; a group may override them, and is checked."""
+    with pytest.raises(ValueError, match=match):
+        make(torch.zeros(2, requires_grad=True))

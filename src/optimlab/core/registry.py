@@ -106,11 +106,19 @@ class Spec:
         return {h.name: h.default for h in self.hypers}
 
     def validate(self, group: Mapping[str, Any]) -> dict[str, Any]:
-        """Check every hyperparameter present in ``group``; return the normalised values."""
+        """Check every hyperparameter present in ``group``; return the normalised values.
+
+        Also keys outside the class signature that the spec constrains: a recipe class fixes some of its
+        parent's options (NAG: ``nesterov=True``), yet they sit in every param group and can be overridden.
+        """
         out = {}
         for h in self.hypers:
             if h.name in group:
                 out[h.name] = h.check(h.name, group[h.name])
+        for key in group.keys() - out.keys():
+            check = self.checks.get(key)
+            if check is not None:
+                out[key] = check(key, group[key])
         merged = {**group, **out}
         for relation in self.relations:
             relation(merged)

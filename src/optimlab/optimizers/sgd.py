@@ -98,7 +98,7 @@ register(Spec(
     name="momentum", cls=Momentum, family="momentum",
     summary="SGD with heavy-ball momentum 0.9: velocity smooths the path through valleys.",
     paper="Polyak, Some methods of speeding up the convergence of iteration methods, USSR Comp. Math. 1964",
-    parents=("sgd",), checks=_MOMENTUM_CHECKS, lr_range=(1e-4, 1.0),
+    parents=("sgd",), checks=_MOMENTUM_CHECKS, relations=(_nesterov_needs_momentum,), lr_range=(1e-4, 1.0),
     capabilities=SPARSE_GRADS, torch_equivalent=partial(torch.optim.SGD, momentum=0.9),
     variants=({}, {"dampening": 0.2}, {"maximize": True, "weight_decay": 0.1}),
 ))
@@ -106,7 +106,7 @@ register(Spec(
     name="nag", cls=NAG, family="momentum",
     summary="Nesterov momentum: look ahead along the velocity before correcting.",
     paper="Sutskever, Martens, Dahl & Hinton, On the importance of initialization and momentum, ICML 2013",
-    parents=("momentum",), checks=_MOMENTUM_CHECKS, lr_range=(1e-4, 1.0),
+    parents=("momentum",), checks=_MOMENTUM_CHECKS, relations=(_nesterov_needs_momentum,), lr_range=(1e-4, 1.0),
     capabilities=SPARSE_GRADS, torch_equivalent=partial(torch.optim.SGD, momentum=0.9, nesterov=True),
     variants=({}, {"weight_decay": 0.1}, {"maximize": True, "momentum": 0.5}),
 ))
