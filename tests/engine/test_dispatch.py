@@ -151,3 +151,24 @@ def test_step_bumps_autograd_versions_like_an_inplace_op():
     assert p._version > version
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         loss.backward()
+
+
+def test_a_forced_impl_that_refuses_leaves_state_as_it_was():
+    """impl="fused" raising on a tensor subclass must not advance ``step`` or leave half-made state: a retry
+    with another impl then takes exactly torch's first step."""
+    class Tagged(torch.nn.Parameter):
+        pass
+
+    p = Tagged(torch.randn(5, dtype=torch.float64))
+    ref = torch.nn.Parameter(p.detach().clone())
+    opt = optimlab.Adam([p], lr=0.1, impl="fused")
+    p.grad = torch.randn(5, dtype=torch.float64)
+    before = p.detach().clone()
+    with pytest.raises(ValueError, match="impl='fused' cannot run this parameter group.*tensor subclass"):
+        opt.step()
+    assert torch.equal(p, before) and opt.state[p] == {}
+    opt.param_groups[0]["impl"] = "foreach"
+    opt.step()
+    ref.grad = p.grad.clone()
+    torch.optim.Adam([ref], lr=0.1).step()
+    assert torch.equal(p.detach(), ref.detach()) and opt.state[p]["step"].item() == 1

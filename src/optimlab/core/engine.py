@@ -267,11 +267,30 @@ def step_group(chain: Chain, params: list[Tensor], grads: list[Tensor], states: 
     """One optimizer step for one group; returns the (impl, reason) used per bucket."""
     used = []
     with torch.no_grad():
-        for bucket in make_buckets(chain, params, grads, states):
+        buckets = make_buckets(chain, params, grads, states)
+        for k, bucket in enumerate(buckets):
             name, reason = resolve_impl(impl, bucket)
-            _IMPLS[name](chain, bucket, maximize)
+            try:
+                _IMPLS[name](chain, bucket, maximize)
+            except Exception:  # e.g. impl="fused" refusing a tensor: leave this and later buckets as they were
+                _undo_state(chain, buckets[k:])
+                raise
             used.append((name, reason))
     return used
+
+
+def _undo_state(chain: Chain, buckets: Sequence[Bucket]) -> None:
+    """Take back what :func:`make_buckets` did to buckets that were not run: the ``step`` advance and
+    the state it created (a param whose first step failed is left with no state at all)."""
+    for bucket in buckets:
+        created = [name for t, new in zip(chain, bucket.fresh) if new
+                   for name in (*(s.name for s in t.slots), *(s.name for s in t.scalar_slots))]
+        for state in bucket.states:
+            state["step"].sub_(1)
+            for name in created:
+                state.pop(name, None)
+            if not state["step"]:
+                del state["step"]
 
 
 def _register_fused() -> None:
