@@ -115,3 +115,20 @@ def test_options_a_recipe_fixes_are_still_checked_in_groups(make, match):
     """NAG/Momentum/AdamW fix some of their parent's options; a group may override them, and is checked."""
     with pytest.raises(ValueError, match=match):
         make(torch.zeros(2, requires_grad=True))
+
+
+def test_integer_and_lr_range_constraints():
+    from optimlab.core.validation import LR_RANGE, Integer, LrRange
+
+    assert Integer(2, 5)("n", 3) == 3
+    for bad in (True, 1, 6, 2.0, "3"):
+        with pytest.raises(ValueError, match=r"Invalid n: .*; allowed: an integer in \[2, 5\]"):
+            Integer(2, 5)("n", bad)
+    assert LR_RANGE("r", (1e-3, 1)) == (1e-3, 1.0) and LR_RANGE("r", [0.1, 0.1]) == (0.1, 0.1)
+    for bad, why in (((1, 0.1), "empty"), ((0, 1), "not positive"), ((1e-3, math.inf), "not finite")):
+        with pytest.raises(ValueError, match=f"Invalid r: .*allowed: .*the range is {why}"):
+            LR_RANGE("r", bad)
+    with pytest.raises(ValueError, match="the range is empty"):
+        LrRange(strict=True)("r", (0.1, 0.1))
+    with pytest.raises(ValueError, match="Invalid r: 'ab'"):
+        LR_RANGE("r", "ab")

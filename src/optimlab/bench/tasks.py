@@ -24,6 +24,7 @@ import torch
 from torch import Tensor, nn
 
 from optimlab.bench import datasets, models
+from optimlab.core.validation import POSITIVE_INT
 
 OptimizerLike = Any  # a registry name, or callable(params, lr, **hypers) -> torch.optim.Optimizer
 
@@ -205,13 +206,10 @@ class Task:
         changes the trajectory, only how finely it is sampled.
         """
         steps = self.default_steps if steps is None else steps
-        if not (isinstance(steps, int) and steps >= 1):
-            raise ValueError(f"Invalid steps: {steps!r}; allowed: an integer >= 1")
+        steps = POSITIVE_INT("steps", steps)
         if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
             raise ValueError(f"Invalid lr: {lr!r}; allowed: a finite number > 0")
-        every = self.eval_every if eval_every is None else eval_every
-        if not (isinstance(every, int) and not isinstance(every, bool) and every >= 1):
-            raise ValueError(f"Invalid eval_every: {eval_every!r}; allowed: an integer >= 1")
+        every = POSITIVE_INT("eval_every", self.eval_every if eval_every is None else eval_every)
         hypers = dict(hypers or {})
         lr_schedule = resolve_schedule(lr_schedule)
         model = self.initial_model(seed)

@@ -16,6 +16,8 @@ from typing import Any, Callable, Iterable, Mapping
 
 import torch
 
+from optimlab.core.validation import LR_RANGE, POSITIVE_INT
+
 Constraint = Callable[[str, Any], Any]
 
 
@@ -153,10 +155,8 @@ class Spec:
 
 def log_grid(lo: float, hi: float, per_decade: int = 3) -> list[float]:
     """Log-spaced values from ``lo`` to ``hi`` inclusive, ``per_decade`` per factor of 10."""
-    if not (isinstance(per_decade, int) and per_decade >= 1):
-        raise ValueError(f"Invalid per_decade: {per_decade!r}; allowed: an integer >= 1")
-    if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo <= hi):
-        raise ValueError(f"Invalid learning-rate range: ({lo!r}, {hi!r}); allowed: 0 < low <= high, both finite")
+    per_decade = POSITIVE_INT("per_decade", per_decade)
+    lo, hi = LR_RANGE("learning-rate range", (lo, hi))
     if lo == hi:
         return [float(lo)]
     n = max(1, round(math.log10(hi / lo) * per_decade))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from numbers import Real
+from numbers import Integral, Real
 from typing import Any
 
 import torch
@@ -107,5 +107,55 @@ class Pair:
         return tuple(value)
 
 
+@dataclass(frozen=True)
+class Integer:
+    """An integer (not a bool) in ``[minimum, maximum]``; returned as a Python int."""
+
+    minimum: int = 1
+    maximum: int | None = None
+
+    def describe(self) -> str:
+        return f"an integer >= {self.minimum}" if self.maximum is None else \
+            f"an integer in [{self.minimum}, {self.maximum}]"
+
+    def __call__(self, name: str, value: Any) -> int:
+        if (isinstance(value, bool) or not isinstance(value, Integral) or value < self.minimum
+                or (self.maximum is not None and value > self.maximum)):
+            raise ValueError(f"Invalid {name}: {value!r}; allowed: {self.describe()}")
+        return int(value)
+
+
+@dataclass(frozen=True)
+class LrRange:
+    """A learning-rate search range ``(low, high)``: both finite, ``0 < low <= high`` (``<`` if strict)."""
+
+    strict: bool = False
+
+    def describe(self) -> str:
+        return f"(low, high) with 0 < low {'<' if self.strict else '<='} high, both finite"
+
+    def problem(self, lo: float, hi: float) -> str | None:
+        """What is wrong with ``(lo, hi)``, or None."""
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            return "the range is not finite"
+        if lo <= 0:
+            return "the range is not positive"
+        if hi < lo or (self.strict and hi == lo):
+            return "the range is empty"
+        return None
+
+    def __call__(self, name: str, value: Any) -> tuple[float, float]:
+        try:
+            lo, hi = (_as_real(name, v) for v in value)
+        except (TypeError, ValueError):
+            raise ValueError(f"Invalid {name}: {value!r}; allowed: {self.describe()}") from None
+        why = self.problem(lo, hi)
+        if why:
+            raise ValueError(f"Invalid {name}: {value!r}; allowed: {self.describe()} ({why})")
+        return lo, hi
+
+
 BOOLEAN = Boolean()
 BETAS = Pair(UNIT_HALF_OPEN)
+POSITIVE_INT = Integer(1)
+LR_RANGE = LrRange()

@@ -12,8 +12,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-import numpy as np
 
+from optimlab.core.validation import Integer
 from optimlab.lab import racers as _racers
 from optimlab.lab import surfaces as _surfaces
 from optimlab.lab.cache import TrajectoryCache, open_cache
@@ -76,9 +76,7 @@ class RaceResult:
 
 
 def check_steps(steps: Any) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= steps <= MAX_STEPS:
-        raise ValueError(f"Invalid steps: {steps!r}; allowed: an integer in [1, {MAX_STEPS}]")
-    return int(steps)
+    return Integer(1, MAX_STEPS)("steps", steps)
 
 
 def check_clip(clip: Any) -> float | None:

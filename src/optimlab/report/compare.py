@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from optimlab import __version__, registry
+from optimlab.core.validation import LR_RANGE, Integer
 from optimlab.report import experiments as _experiments
 from optimlab.report import table
 from optimlab.report.schema import SCHEMA, validate
@@ -70,9 +71,7 @@ class Settings:
 
 
 def _positive_int(name: str, value: Any, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"Invalid {name}: {value!r}; allowed: an integer >= {minimum}")
-    return value
+    return Integer(minimum)(name, value)
 
 
 def resolve(s: Settings) -> Settings:
@@ -105,9 +104,7 @@ def resolve(s: Settings) -> Settings:
     if s.band not in BANDS:
         raise ValueError(f"Invalid --band: {s.band!r}; allowed: {', '.join(BANDS)}")
     if s.lr_range is not None:
-        lo, hi = s.lr_range
-        if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo <= hi):
-            raise ValueError(f"Invalid --lr-range: {lo!r}:{hi!r}; allowed: 0 < LOW <= HIGH, both finite")
+        LR_RANGE("--lr-range", s.lr_range)
     return replace(s, optimizers=tuple(names))
 
 

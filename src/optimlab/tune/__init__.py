@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from optimlab.core.validation import Integer
 from optimlab.tune.study import DEFAULT_STALE_AFTER, check_storage, mask_url, sqlite_url
 
 METHODS = ("grid", "halving")
@@ -77,9 +78,7 @@ def _resolve_task(task):
 
 
 def _check_int(name: str, value: Any, minimum: int) -> int:
-    if not (isinstance(value, int) and not isinstance(value, bool) and value >= minimum):
-        raise ValueError(f"Invalid {name}: {value!r}; allowed: an integer >= {minimum}")
-    return value
+    return Integer(minimum)(name, value)
 
 
 def _check_hypers(spec, hypers: Mapping[str, Any] | None) -> dict[str, Any]:

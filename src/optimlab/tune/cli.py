@@ -13,6 +13,8 @@ import math
 import os
 from pathlib import Path
 
+from optimlab.core.validation import Integer
+
 
 def _floats(text: str, what: str) -> list[float]:
     try:
@@ -75,12 +77,10 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise ValueError(str(exc).replace("Invalid lrs", "Invalid --lrs").replace("Invalid lr_range", "Invalid --lr-range")
                          .replace("Invalid per_decade", "Invalid --per-decade")) from None
-    if args.seeds < 1:
-        raise ValueError(f"Invalid --seeds: {args.seeds}; allowed: an integer >= 1")
-    for name, minimum in (("steps", 1), ("workers", 1), ("stale_after", 2)):
+    for name, minimum in (("seeds", 1), ("steps", 1), ("workers", 1), ("stale_after", 2)):
         value = getattr(args, name)
-        if value is not None and value < minimum:
-            raise ValueError(f"Invalid --{name.replace('_', '-')}: {value}; allowed: an integer >= {minimum}")
+        if value is not None:
+            Integer(minimum)(f"--{name.replace('_', '-')}", value)
     if not (math.isfinite(args.robust_tol) and args.robust_tol >= 0):
         raise ValueError(f"Invalid --robust-tol: {args.robust_tol}; allowed: a finite number >= 0")
     if args.storage:

@@ -15,6 +15,8 @@ import math
 import statistics
 from typing import Any, Mapping, Sequence
 
+from optimlab.core.validation import LR_RANGE
+
 
 def _positive_finite(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0
@@ -29,13 +31,7 @@ def resolve_lrs(spec, lrs: Sequence[float] | None = None, per_decade: int = 3,
             raise ValueError(f"Invalid lrs: {lrs!r}; allowed: a non-empty list of finite numbers > 0")
         return sorted({_canonical_lr(v) for v in values})
     if lr_range is not None:
-        rng = tuple(lr_range)
-        if len(rng) != 2 or not all(_positive_finite(v) for v in rng) or rng[0] > rng[1]:
-            raise ValueError(f"Invalid lr_range: {lr_range!r}; allowed: (low, high) with 0 < low <= high, "
-                             "both finite")
-        lr_range = (float(rng[0]), float(rng[1]))
-    if not (isinstance(per_decade, int) and not isinstance(per_decade, bool) and per_decade >= 1):
-        raise ValueError(f"Invalid per_decade: {per_decade!r}; allowed: an integer >= 1")
+        lr_range = LR_RANGE("lr_range", lr_range)
     return sorted({_canonical_lr(v) for v in spec.lr_grid(per_decade, lr_range)})
 
 
@@ -44,13 +40,14 @@ def parse_lr_range(text: str | None) -> tuple[float, float] | None:
     if text is None:
         return None
     parts = text.replace(",", ":").split(":")
+    allowed = "LOW:HIGH with 0 < LOW <= HIGH, both finite, e.g. 1e-4:1"
     try:
         lo, hi = (float(p) for p in parts)
     except ValueError:
-        raise ValueError(f"Invalid --lr-range: {text!r}; allowed: LOW:HIGH with 0 < LOW <= HIGH, e.g. 1e-4:1") from None
-    if not (math.isfinite(lo) and math.isfinite(hi) and lo > 0 and hi >= lo):
-        raise ValueError(f"Invalid --lr-range: {text!r}; allowed: LOW:HIGH with 0 < LOW <= HIGH, both finite (the "
-                         f"range is {'empty' if hi < lo else 'not positive' if lo <= 0 else 'not finite'})")
+        raise ValueError(f"Invalid --lr-range: {text!r}; allowed: {allowed}") from None
+    why = LR_RANGE.problem(lo, hi)
+    if why:
+        raise ValueError(f"Invalid --lr-range: {text!r}; allowed: {allowed} ({why})")
     return lo, hi
 
 

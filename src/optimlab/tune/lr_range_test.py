@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from optimlab.core.validation import Integer, LrRange
+
 
 def range_test(task, optimizer: str, lr_min: float = 1e-6, lr_max: float = 10.0, steps: int = 100,
                seed: int = 0, hypers=None, smoothing: float = 0.9, stop_factor: float = 4.0) -> dict[str, Any]:
@@ -21,11 +23,8 @@ def range_test(task, optimizer: str, lr_min: float = 1e-6, lr_max: float = 10.0,
     from optimlab.bench import tasks
 
     task = tasks.get(task) if isinstance(task, str) else task
-    ok = all(isinstance(v, (int, float)) and math.isfinite(v) and v > 0 for v in (lr_min, lr_max))
-    if not ok or lr_min >= lr_max:
-        raise ValueError(f"Invalid lr range: ({lr_min!r}, {lr_max!r}); allowed: 0 < lr_min < lr_max, both finite")
-    if not (isinstance(steps, int) and steps >= 3):
-        raise ValueError(f"Invalid steps: {steps!r}; allowed: an integer >= 3")
+    lr_min, lr_max = LrRange(strict=True)("lr range", (lr_min, lr_max))
+    steps = Integer(3)("steps", steps)
     if not 0 <= smoothing < 1:
         raise ValueError(f"Invalid smoothing: {smoothing!r}; allowed: 0 <= smoothing < 1")
     ratio = lr_max / lr_min
