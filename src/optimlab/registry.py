@@ -8,6 +8,7 @@ Example::
 """
 
 from optimlab.core.registry import (
+    SEED_FAMILY,
     Capabilities,
     Hyper,
     Spec,
@@ -18,4 +19,4 @@ from optimlab.core.registry import (
     specs,
 )
 
-__all__ = ["Capabilities", "Hyper", "Spec", "UnknownOptimizerError", "get", "log_grid", "names", "specs"]
+__all__ = ["SEED_FAMILY", "Capabilities", "Hyper", "Spec", "UnknownOptimizerError", "get", "log_grid", "names", "specs"]

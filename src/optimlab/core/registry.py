@@ -45,12 +45,13 @@ class Capabilities:
     the adapter densifies them, which gives torch's sparse updates exactly (a coordinate without a
     gradient gets a zero one)."""
 
-    complex: bool = True
     sparse: bool = False
-    closure: bool = True
 
 
 SPARSE_GRADS = Capabilities(sparse=True)
+
+# The seed post's family, in its order: the default set of the lab's races and of the comparison report.
+SEED_FAMILY = ("sgd", "momentum", "nag", "adagrad", "rmsprop", "adadelta", "adam", "nadam")
 
 
 @dataclass(frozen=True)

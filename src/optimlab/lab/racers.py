@@ -20,7 +20,7 @@ from typing import Any, Mapping, Sequence
 from optimlab import registry
 from optimlab.lab.trajectory import Factory
 
-SEED_EIGHT = ("sgd", "momentum", "nag", "adagrad", "rmsprop", "adadelta", "adam", "nadam")
+SEED_EIGHT = registry.SEED_FAMILY
 DEFAULT_LR_RANGE = (1e-4, 1.0)
 # 2-D parameters: per-tensor loops beat multi-tensor kernels by a little (benchmarks/race.py measures it).
 TINY_IMPL = "reference"

@@ -28,7 +28,7 @@ from optimlab.report.outdir import check_target
 from optimlab.report.stats import curve_band, summary
 
 DEFAULT_TASK = "digits-mlp"
-DEFAULT_OPTIMIZERS = ("sgd", "momentum", "nag", "adagrad", "rmsprop", "adadelta", "adam", "nadam")
+DEFAULT_OPTIMIZERS = registry.SEED_FAMILY
 DEFAULT_OUT = Path("out/compare")
 RACE_SURFACE = "rosenbrock"
 # Evaluation runs log this many points (tuning trials keep the task's coarser default: only their final

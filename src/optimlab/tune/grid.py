@@ -87,7 +87,7 @@ def summarise(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         out.append({
             "lr": lr,
             "mean_val_loss": statistics.fmean(losses) if finite else None,
-            "std_val_loss": statistics.pstdev(losses) if finite else None,
+            "std_val_loss": (statistics.stdev(losses) if len(losses) > 1 else 0.0) if finite else None,
             "mean_val_acc": statistics.fmean(accs) if accs and finite else None,
             "diverged_seeds": sum(1 for r in rs if r["diverged"]),
             "trials": len(rs),
