@@ -34,9 +34,10 @@ def group_for(optimizer: str, **hypers: Any) -> dict[str, Any]:
     """The validated param-group dict the class would build for these hyperparameters."""
     items = tuple(sorted(hypers.items()))
     try:
-        return dict(_group_cached(optimizer, items))
-    except TypeError:  # unhashable values, e.g. a tensor lr
+        hash(items)
+    except TypeError:  # unhashable values, e.g. a list of betas: not cached
         return _group_uncached(optimizer, items)
+    return dict(_group_cached(optimizer, items))
 
 
 def step(optimizer: str, params: Sequence[Tensor], grads: Sequence[Tensor | None],
