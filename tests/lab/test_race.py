@@ -153,10 +153,12 @@ def test_cache_hit_avoids_recomputation(tmp_path):
     counted.clear()
     first = race("booth", [("mine", counting_sgd), "adam"], steps=20, tune=True, cache=cache)
     built = len(counted)
-    # tuning computed every grid point once; the race itself reused the two chosen trajectories
-    assert built == len(first.runs[0].tuning.grid) and (cache.misses, cache.hits) == (built + 13, 2)
+    # tuning computed every grid point once; the race reused the two chosen trajectories without a look-up
+    assert built == len(first.runs[0].tuning.grid) and (cache.misses, cache.hits) == (built + 13, 0)
+    assert first.runs[0].tuning.trajectory is not None
+    np.testing.assert_array_equal(first.runs[0].path, first.runs[0].tuning.trajectory.path)
     again = race("booth", [("mine", counting_sgd), "adam"], steps=20, tune=True, cache=cache)
-    assert len(counted) == built and cache.hits == 2 + built + 13 + 2
+    assert len(counted) == built and cache.hits == built + 13
     for a, b in zip(first.runs, again.runs):
         assert a.lr == b.lr
         np.testing.assert_array_equal(a.path, b.path)

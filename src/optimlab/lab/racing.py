@@ -118,7 +118,11 @@ def race(surface: Surface | str, optimizers: Sequence[Any] | str = _racers.SEED_
             chosen.append((tunings[r.label].lr, "tuned"))
         else:
             chosen.append((None, "default"))
-    trajs = trajectories(surface, [(r, lr) for r, (lr, _) in zip(racers, chosen)], start, steps, clip, store)
+    # A tuned racer's run at its chosen lr was already computed while tuning: only the others run now.
+    todo = [k for k, (_, source) in enumerate(chosen) if source != "tuned"]
+    fresh = iter(trajectories(surface, [(racers[k], chosen[k][0]) for k in todo], start, steps, clip, store))
+    trajs = [tunings[r.label].trajectory if source == "tuned" else next(fresh)
+             for r, (_, source) in zip(racers, chosen)]
     runs = [Run(path=t.path, losses=t.losses, diverged_at=t.diverged_at, lr=t.lr, label=r.label, lr_source=source,
                 tuning=tunings.get(r.label))
             for r, (lr, source), t in zip(racers, chosen, trajs)]

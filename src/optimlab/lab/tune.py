@@ -8,22 +8,24 @@ loss becomes non-finite or explodes counts as :math:`+\\infty`. Ties go to the s
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 from optimlab.lab.cache import TrajectoryCache
 from optimlab.lab.compute import trajectories
 from optimlab.lab.racers import Racer
 from optimlab.lab.surfaces import Point, Surface
+from optimlab.lab.trajectory import Trajectory
 
 
 @dataclass(frozen=True)
 class Tuning:
-    """The grid tried, the final loss of each (``inf`` = diverged) and the chosen learning rate."""
+    """The grid tried, the final loss of each (``inf`` = diverged), the chosen learning rate and its run."""
 
     grid: tuple[float, ...]
     final_losses: tuple[float, ...]
     lr: float
+    trajectory: Trajectory | None = field(default=None, repr=False, compare=False)
 
     @property
     def all_diverged(self) -> bool:
@@ -40,11 +42,12 @@ def tune(surface: Surface, racers: Sequence[Racer], start: Point, steps: int, cl
          cache: TrajectoryCache | None = None) -> list[Tuning]:
     """One :class:`Tuning` per racer, all grids run together (and cached trial by trial)."""
     requests = [(r, lr) for r in racers for lr in r.lr_grid]
-    finals = [t.final_loss for t in trajectories(surface, requests, start, steps, clip, cache)]
+    runs = trajectories(surface, requests, start, steps, clip, cache)
     out, i = [], 0
     for r in racers:
         n = len(r.lr_grid)
-        losses = tuple(finals[i:i + n])
-        out.append(Tuning(tuple(r.lr_grid), losses, choose(r.lr_grid, losses)))
+        losses = tuple(t.final_loss for t in runs[i:i + n])
+        lr = choose(r.lr_grid, losses)
+        out.append(Tuning(tuple(r.lr_grid), losses, lr, runs[i + list(r.lr_grid).index(lr)]))
         i += n
     return out
