@@ -173,3 +173,13 @@ def test_datasets_are_cached_on_disk_atomically(tmp_path, monkeypatch):
         assert torch.equal(datasets.digits().x_val, fresh.x_val)
     finally:
         datasets.digits.cache_clear()
+
+
+def test_one_divergence_rule_for_tasks_and_the_lab():
+    from optimlab import divergence
+
+    assert divergence.limit(2.3, 10) == 23.0 and divergence.limit(-0.5, 10) == 10.0
+    assert divergence.exceeded(float("nan"), 1e9) and divergence.exceeded(-24.0, 23.0)
+    assert not divergence.exceeded(-23.0, 23.0)
+    assert tasks.get("surface-beale").divergence_factor == divergence.SURFACE_FACTOR
+    assert tasks.get("digits-mlp").divergence_factor == 10.0

@@ -5,10 +5,10 @@ once and returns a :class:`RunResult`. Fairness (DESIGN.md §5): for a given see
 from the same initial weights and sees the same minibatches in the same order; the data splits are
 fixed; nothing is clipped; no data is downloaded.
 
-Divergence: a run diverges when a minibatch loss (or an evaluated training loss) is not finite or
-exceeds ``start + (divergence_factor - 1)·|start|`` (``start``: the training loss before the first step;
-for a positive start that is ``divergence_factor × start``). With ``stop_on_divergence`` the run stops
-there and its final losses are ``inf``.
+Divergence (:mod:`optimlab.divergence`, the lab's rule too): a run diverges when a minibatch loss (or an
+evaluated training loss) is not finite or its magnitude exceeds ``divergence_factor · max(1, |start|)``
+(``start``: the training loss before the first step; 10× by default, the lab's factor for its surfaces).
+With ``stop_on_divergence`` the run stops there and its final losses are ``inf``.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import torch
 from torch import Tensor, nn
 
 from optimlab.bench import datasets, models
+from optimlab import divergence
 from optimlab.core.validation import POSITIVE_INT
 
 OptimizerLike = Any  # a registry name, or callable(params, lr, **hypers) -> torch.optim.Optimizer
@@ -230,10 +231,10 @@ class Task:
             return tr
 
         start = evaluate(0)
-        limit = start + (self.divergence_factor - 1.0) * max(abs(start), 1e-12)
+        bound = divergence.limit(start, self.divergence_factor)
 
         def bad(v: float) -> bool:
-            return not math.isfinite(v) or v > limit
+            return divergence.exceeded(v, bound)
 
         diverged = False
         seconds = 0.0
@@ -360,7 +361,7 @@ def _surface_task(name: str) -> Task:
     start = torch.tensor(surf.start, dtype=torch.float64)
     return Task(
         name=name, description=f"the lab's 2-D surface {surf.title}: {surf.formula or surf.name}",
-        metric=None, default_steps=200, batch_size=None,
+        metric=None, default_steps=200, batch_size=None, divergence_factor=divergence.SURFACE_FACTOR,
         target_loss=(f_star if math.isfinite(f_star) else 0.0) + 1e-2, eval_every=10,
         problem=_Function(surf.f, start.clone, surf.loss if surf.batch_f is not None else None),
     )

@@ -7,8 +7,9 @@ differentiated once, and each optimizer gets its row of the gradient. Rows do no
 trajectory is exactly what it would be alone. An optimizer whose ``step`` requires a closure (L-BFGS)
 gets one that re-evaluates the surface at its own parameter, as often as its line search needs.
 
-A trajectory diverges when its loss becomes non-finite or exceeds ``DIVERGENCE_FACTOR`` times
-``max(1, |f(start)|)``; it stops there and the rest of its path and losses are NaN.
+A trajectory diverges by :mod:`optimlab.divergence`'s rule (the tuner's too): its loss becomes non-finite
+or its magnitude exceeds ``SURFACE_FACTOR · max(1, |f(start)|)``; it stops there and the rest of its path
+and losses are NaN.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
+from optimlab import divergence
 from optimlab.lab.surfaces import Point, Surface
 
-DIVERGENCE_FACTOR = 1e6
 GRAD_EPS = 1e-6  # as torch.nn.utils.clip_grad_norm_: coef = max_norm / (norm + 1e-6)
 
 Factory = Callable[..., torch.optim.Optimizer]
@@ -107,7 +108,7 @@ def run(surface: Surface, jobs: Sequence[Job], start: Point, steps: int, clip: f
     start_t = torch.tensor(start, dtype=torch.float64)
     with torch.no_grad():
         f0 = float(surface.f(start_t))
-    limit = DIVERGENCE_FACTOR * max(1.0, abs(f0))
+    limit = divergence.limit(f0, divergence.SURFACE_FACTOR)
     diverged_at: list[int | None] = [None] * n
     active = list(range(n))
     # positions[t] holds the active rows' positions at step t (stacked for the gradient anyway)
