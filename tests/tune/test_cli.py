@@ -8,6 +8,14 @@ import pytest
 
 from optimlab.cli import main
 
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path, monkeypatch):
+    """The default storage is ``./.optimlab/tune.db``: run every test from its own folder."""
+    monkeypatch.chdir(tmp_path)
+
+
 BASE = ["tune", "--task", "quadratic", "--optimizer", "sgd", "--per-decade", "1", "--seeds", "1", "--steps", "40"]
 
 
@@ -21,7 +29,8 @@ def test_tune_prints_a_table_and_writes_json_with_best_lr(tmp_path, capsys):
     assert data["best_lr"] == pytest.approx(0.1) and data["task"] == "quadratic" and data["optimizer"] == "sgd"
     assert len(data["per_lr"]) == 5 and data["diverged_trials"] == 1
     assert (out / "tune-quadratic-sgd-sensitivity.png").stat().st_size > 0
-    assert (out / ".optimlab" / "tune.db").exists()
+    # the default storage lies in the working folder, not in --out: the one `optimlab compare` uses too
+    assert (tmp_path / ".optimlab" / "tune.db").exists() and not (out / ".optimlab").exists()
     # resumable: a second run reuses every trial
     assert main([*BASE, "--out", str(out)]) == 0
     assert "0 run here, 5 reused" in capsys.readouterr().out

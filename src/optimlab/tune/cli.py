@@ -1,7 +1,7 @@
 """``optimlab tune``: sweep an optimizer's learning rate on a task; print a table, write JSON and a plot.
 
 Writes ``<out>/tune-<task>-<optimizer>.json`` (with ``best_lr``) and ``...-sensitivity.png``
-atomically; trials live in the Optuna storage (default ``<out>/.optimlab/tune.db``), so a killed
+atomically; trials live in the Optuna storage (default ``./.optimlab/tune.db``, shared with ``optimlab compare``), so a killed
 sweep resumes where it stopped and a repeated one reuses every finished trial.
 """
 
@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--method", choices=("grid", "halving"), default="grid",
                         help="grid: every lr at full budget; halving: successive halving (default: grid)")
     parser.add_argument("--storage", default=None,
-                        help="Optuna RDB URL shared by workers (default: sqlite:///<out>/.optimlab/tune.db)")
+                        help="Optuna RDB URL shared by workers and with `optimlab compare` (default: sqlite:///./.optimlab/tune.db)")
     parser.add_argument("--study-name", default=None, help="Optuna study name (default: optimlab/<task>/<optimizer>)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes on the study (default: 1)")
     parser.add_argument("--robust-tol", type=float, default=0.05,
@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     if args.storage:
         check_storage(args.storage)  # before anything is created
     out = _check_out(Path(args.out))
-    storage = args.storage or default_storage(out)
+    storage = args.storage or default_storage()
     torch.set_num_threads(1)
 
     result = tune(task, spec.name, lrs=grid_lrs, seeds=tuple(range(args.seeds)), steps=args.steps,
