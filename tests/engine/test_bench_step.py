@@ -39,7 +39,31 @@ def test_quick_run_writes_every_contender(tmp_path):
 
 @pytest.mark.parametrize("kwargs,match", [({"names": ["adamz"]}, "valid names"),
                                           ({"sizes": ["huge"]}, "Invalid sizes: 'huge'"),
-                                          ({"reps": 0}, "Invalid reps=0")])
+                                          ({"reps": 0}, "Invalid reps=0"),
+                                          ({"device": "tpu"}, "Invalid device: 'tpu'; allowed: cpu, cuda"),
+                                          ({"device": "cuda"}, "Invalid device: 'cuda': this torch sees no CUDA GPU")])
 def test_bad_arguments_raise_value_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         step.run_benchmark(quick=True, first_step=False, log=lambda _: None, **kwargs)
+
+
+def test_the_roofline_kernel_streams_every_buffer_with_either_backend(monkeypatch):
+    """x <- x + 0*g for p and every state buffer, through numba and through the Triton generator (its
+    interpreter, on CPU): elements whose gradient is inf become NaN (so g was read and x written), the
+    others keep their values."""
+    pytest.importorskip("triton", reason="Triton does not install on this platform")
+    from optimlab.core.fused import runner
+
+    monkeypatch.setenv("TRITON_INTERPRET", "1")
+    for backend in (runner.NUMBA, runner.TRITON):
+        params = step._make_params([(3000,), (5, 7)])
+        opt = registry.get("adam").make(params)
+        opt.step()
+        for p in params:
+            p.grad.view(-1)[::3] = float("inf")
+        buffers = [(p, t) for p in params for t in (p, opt.state[p]["exp_avg"], opt.state[p]["exp_avg_sq"])]
+        before = [t.detach().clone() for _, t in buffers]
+        step._stream_kernel(opt, params, backend)()
+        for (p, t), b in zip(buffers, before):
+            hit = torch.isinf(p.grad)
+            assert torch.isnan(t[hit]).all() and torch.equal(t[~hit], b[~hit]), backend.impl

@@ -62,7 +62,8 @@ def test_tensor_subclass_falls_back_with_reason():
 def test_non_cpu_device_falls_back_with_reason():
     p = torch.empty(3, device="meta")
     name, reason = engine.resolve_impl("auto", _bucket([p], [torch.empty(3, device="meta")]))
-    assert name != "fused" and "the fused engine is CPU-only" in reason
+    assert name not in ("fused", "triton") and "the numba kernels are CPU-only" in reason
+    assert "not triton: no Triton kernel for device meta (CUDA only)" in reason
 
 
 def test_state_of_another_dtype_falls_back_with_reason():

@@ -19,6 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     step.add_argument("--sizes", default=None, help="comma-separated size sets (default: all of the mode's)")
     step.add_argument("--reps", type=int, default=20, help="timed steps per contender; the median is reported")
     step.add_argument("--warmup", type=int, default=3, help="untimed steps first")
+    step.add_argument("--device", default="cpu",
+                      help="cpu (numba kernels), or cuda / cuda:N (Triton kernels, CUDA-event timing) (default: cpu)")
     step.add_argument("--no-first-step", action="store_true", help="skip the cold/warm kernel-cache subprocesses")
     step.add_argument("--json", default="out/bench-step.json", help="where to write the results (JSON; default: %(default)s)")
 
@@ -29,6 +31,6 @@ def run(args: argparse.Namespace) -> int:
     names = [n.strip() for n in args.optimizers.split(",") if n.strip()] if args.optimizers else None
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()] if args.sizes else None
     run_benchmark(names, quick=args.quick, reps=args.reps, warmup=args.warmup, sizes=sizes,
-                  first_step=not args.no_first_step, out=args.json,
+                  first_step=not args.no_first_step, out=args.json, device=args.device,
                   command="optimlab " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
     return 0

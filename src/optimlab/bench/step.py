@@ -21,6 +21,10 @@ the roofline reached, the Adam-scaled target ratio and the speed-up over torch's
 extra memory during a step (Linux: the RSS high-water mark, reset just before the step), the per-step
 overhead on one 2-element tensor (the visual lab's case) for every impl against torch.optim and, in
 subprocesses, the first-step cost of kernel generation with a cold and with a warm kernel cache.
+
+``device="cuda"`` runs the same tables on a GPU: optimlab's ``auto`` takes the Triton kernels there, the
+roofline is the same streaming program written out by the Triton generator, each step is timed with CUDA
+events, and peak extra memory is the allocator's high-water mark above what was allocated before.
 """
 
 from __future__ import annotations
@@ -91,6 +95,7 @@ class Report:
     threads: int
     reps: int
     torch_version: str
+    device: str = "CPU"
     roofline_gb_per_s: dict[str, dict[str, float]] = field(default_factory=dict)
     timings: list[Timing] = field(default_factory=list)
     first_step: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -110,8 +115,16 @@ def _rss_kb(field_name: str) -> int | None:
     return None
 
 
-def peak_extra_bytes(fn: Callable[[], object]) -> int | None:
-    """Peak resident memory ``fn`` adds above what was resident before it (Linux), else None."""
+def peak_extra_bytes(fn: Callable[[], object], device: torch.device = torch.device("cpu")) -> int | None:
+    """Peak memory ``fn`` adds above what was in use before it: resident memory on CPU (Linux; else
+    None), the CUDA caching allocator's allocated bytes on a GPU."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+        before = torch.cuda.memory_allocated(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        fn()
+        torch.cuda.synchronize(device)
+        return max(0, torch.cuda.max_memory_allocated(device) - before)
     before = _rss_kb("VmRSS")
     try:
         with open("/proc/self/clear_refs", "w") as f:
@@ -125,12 +138,12 @@ def peak_extra_bytes(fn: Callable[[], object]) -> int | None:
     return max(0, peak - before) * 1024
 
 
-def _make_params(shapes, seed: int = 0) -> list[torch.Tensor]:
+def _make_params(shapes, seed: int = 0, device: torch.device = torch.device("cpu")) -> list[torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
     params = []
     for s in shapes:
-        p = torch.randn(*s, generator=g).requires_grad_()
-        p.grad = torch.randn(*s, generator=g) * 1e-2
+        p = torch.randn(*s, generator=g).to(device).requires_grad_()
+        p.grad = (torch.randn(*s, generator=g) * 1e-2).to(device)
         params.append(p)
     return params
 
@@ -155,29 +168,45 @@ def _bytes_per_param(opt: torch.optim.Optimizer, p: torch.Tensor) -> int:
     return (3 + 2 * buffers) * p.element_size()
 
 
-def _time_round_robin(fns: dict[str, Callable[[], object]], reps: int, warmup: int) -> dict[str, float]:
+def _time_round_robin(fns: dict[str, Callable[[], object]], reps: int, warmup: int,
+                      device: torch.device = torch.device("cpu")) -> dict[str, float]:
+    """Median seconds per call of each function, all interleaved round by round (wall clock on CPU; CUDA
+    events around each call on a GPU, synchronised once per round)."""
     for _ in range(warmup):
         for fn in fns.values():
             fn()
     samples: dict[str, list[float]] = {k: [] for k in fns}
+    cuda = device.type == "cuda"
     for _ in range(reps):
+        events = {}
         for name, fn in fns.items():
-            t0 = time.perf_counter()
-            fn()
-            samples[name].append(time.perf_counter() - t0)
+            if cuda:
+                start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+                start.record()
+                fn()
+                end.record()
+                events[name] = (start, end)
+            else:
+                t0 = time.perf_counter()
+                fn()
+                samples[name].append(time.perf_counter() - t0)
+        if cuda:
+            torch.cuda.synchronize(device)
+            for name, (start, end) in events.items():
+                samples[name].append(start.elapsed_time(end) / 1e3)
     return {k: statistics.median(v) for k, v in samples.items()}
 
 
-def _stream_kernel(opt: torch.optim.Optimizer, params: list[torch.Tensor]) -> Callable[[], None]:
+def _stream_kernel(opt: torch.optim.Optimizer, params: list[torch.Tensor], backend) -> Callable[[], None]:
     """The roofline for ``opt``'s memory traffic: a generated kernel that reads the parameter, the
     gradient and every state buffer and writes back the parameter and the state (``x <- x + 0 * g``),
     with no other arithmetic. It moves exactly the optimizer's bytes, in the same pattern (all written
-    buffers are also read, so no write-allocate traffic), through the same code generator.
+    buffers are also read, so no write-allocate traffic), through the same code generator as the
+    optimizer's own kernel (``backend``: numba on CPU, Triton on a GPU).
     """
     import numpy as np
 
     from optimlab.core import engine
-    from optimlab.core.fused.kernels import kernel_for
     from optimlab.core.fused.runner import prepare
     from optimlab.core.fused.trace import Program
 
@@ -185,20 +214,21 @@ def _stream_kernel(opt: torch.optim.Optimizer, params: list[torch.Tensor]) -> Ca
     states = [opt.state[p] for p in params]
     slots = [k for k, v in states[0].items() if torch.is_tensor(v) and v.dim() and v.numel() == p0.numel()]
     bucket = engine.Bucket(params, [p.grad for p in params], states, 1, (), {}, ())
-    table = prepare(bucket, slots)
+    table = prepare(bucket, slots, backend)
     program = Program(table.buffers, np.dtype("float32"))
     grad = program.inputs["grad"]
     for name in ("param", *slots):
         sym = program.inputs[name]
         sym.ref = program.emit("axpy", (sym, grad), 0.0)
-    kernel = kernel_for(program, table.storage)
+    kernel = backend.kernel_for(program, table.storage)
     scalars = np.array(program.scalars, np.float32)
-    return lambda: kernel(table.addrs, table.sizes, scalars)
+    return lambda: kernel(table.addrs, table.sizes, scalars, p0.device)
 
 
 def bench_sizes(label: str, shapes, names: list[str], reps: int, warmup: int, report: Report,
-                log: Callable[[str], None]) -> None:
-    params = _make_params(shapes)
+                log: Callable[[str], None], device: torch.device = torch.device("cpu")) -> None:
+    backend = _backend(device)
+    params = _make_params(shapes, device=device)
     n = sum(p.numel() for p in params)
     log(f"\n{label}: {n / 1e6:.1f}M params in {len(params)} tensors")
     log(f"{'optimizer':10} {'contender':14} {'ns/param':>9} {'GB/s':>7} {'roofline':>9} {'adam tgt':>9} "
@@ -208,10 +238,10 @@ def bench_sizes(label: str, shapes, names: list[str], reps: int, warmup: int, re
         opts = _contenders(spec, params)
         opts["optimlab"].step()  # create the state the roofline kernel streams through
         bpp_ours = _bytes_per_param(opts["optimlab"], params[0])
-        roofline = _stream_kernel(opts["optimlab"], params)
+        roofline = _stream_kernel(opts["optimlab"], params, backend)
         adam_ref = torch.optim.Adam(params, fused=True)
         times = _time_round_robin({"roofline": roofline, ADAM_REF: adam_ref.step,
-                                   **{k: o.step for k, o in opts.items()}}, reps, warmup)
+                                   **{k: o.step for k, o in opts.items()}}, reps, warmup, device)
         del adam_ref
         gbs = bpp_ours * n / times.pop("roofline") / 1e9  # measured in the same rounds as the steps
         t_ref = times.pop(ADAM_REF)
@@ -226,7 +256,7 @@ def bench_sizes(label: str, shapes, names: list[str], reps: int, warmup: int, re
                 of_roofline=(bpp * n / (gbs * 1e9)) / t,
                 of_adam_target=(bpp / ADAM_BYTES) * t_ref / t,
                 vs_torch_best=(torch_best / t) if torch_best else None,
-                peak_extra_bytes=peak_extra_bytes(opt.step),
+                peak_extra_bytes=peak_extra_bytes(opt.step, device),
                 impl=(opt.last_impl[0][0][0] if getattr(opt, "last_impl", None) else None),
             )
             report.timings.append(timing)
@@ -241,15 +271,15 @@ def bench_sizes(label: str, shapes, names: list[str], reps: int, warmup: int, re
 
 # -- per-step overhead on tiny tensors ------------------------------------------------------------
 
-TINY_IMPLS = ("reference", "foreach", "fused", "auto")
+TINY_IMPLS = ("reference", "foreach", "kernel", "auto")
+"""optimlab impls in the tiny-tensor table; ``kernel`` stands for the device's generated kernel (fused, triton)."""
 
 
-def tiny_overhead(names: list[str], reps: int, warmup: int, log: Callable[[str], None]) -> dict[str, dict[str, float]]:
+def tiny_overhead(names: list[str], reps: int, warmup: int, log: Callable[[str], None],
+                  device: torch.device = torch.device("cpu")) -> dict[str, dict[str, float]]:
     """Median microseconds per step of one optimizer holding one 2-element tensor (the visual lab's case:
     there the step is all overhead), for torch.optim's paths and for every optimlab ``impl``."""
-    from optimlab.core import engine
-
-    impls = [i for i in TINY_IMPLS if i in engine.impl_names()]
+    impls = [_backend(device).impl if i == "kernel" else i for i in TINY_IMPLS]
     out: dict[str, dict[str, float]] = {}
     log("\nper-step overhead, one 2-element tensor (µs/step, median of "
         f"{reps}; torch-default is torch's own choice, the for-loop on CPU):")
@@ -257,11 +287,11 @@ def tiny_overhead(names: list[str], reps: int, warmup: int, log: Callable[[str],
     log(f"{'optimizer':10} " + " ".join(f"{c:>13}" for c in columns))
     for name in names:
         spec = registry.get(name)
-        (p,) = params = _make_params([(2,)])
+        (p,) = params = _make_params([(2,)], device=device)
         opts = _contenders(spec, params, ("default", "foreach", "fused"))
         del opts["optimlab"]
         opts.update({impl: spec.make(params, impl=impl) for impl in impls})
-        times = _time_round_robin({k: o.step for k, o in opts.items()}, reps, warmup)
+        times = _time_round_robin({k: o.step for k, o in opts.items()}, reps, warmup, device)
         out[name] = {k: t * 1e6 for k, t in times.items()}
         log(f"{name:10} " + " ".join(f"{out[name][c]:13.1f}" if c in out[name] else f"{'-':>13}" for c in columns))
     return out
@@ -279,28 +309,33 @@ from optimlab.core import engine, fused
 fused.available()
 t_import = time.perf_counter() - t0
 out = {"import_s": t_import}
+device = torch.device(sys.argv[2])
+sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
 for name in sys.argv[1].split(","):
     spec = registry.get(name)
-    p = torch.randn(1000, requires_grad=True)
-    p.grad = torch.randn(1000)
+    p = torch.randn(1000, device=device, requires_grad=True)
+    p.grad = torch.randn(1000, device=device)
     opt = spec.make([p])
+    sync()
     t0 = time.perf_counter()
-    opt.step(); opt.step()  # the first step (fresh state) and the second (steady state) may differ
+    opt.step(); opt.step(); sync()  # the first step (fresh state) and the second (steady state) may differ
     t_two = time.perf_counter() - t0
     t0 = time.perf_counter()
-    opt.step(); opt.step()
+    opt.step(); opt.step(); sync()
     out[name] = t_two - (time.perf_counter() - t0)
 print(json.dumps(out))
 """
 
 
-def first_step_cost(names: list[str], log: Callable[[str], None]) -> dict[str, dict[str, float]]:
+def first_step_cost(names: list[str], log: Callable[[str], None],
+                    device: torch.device = torch.device("cpu")) -> dict[str, dict[str, float]]:
     """Seconds the first two steps cost above two steady ones, per optimizer: cold cache, then warm."""
     out = {}
     with tempfile.TemporaryDirectory(prefix="optimlab-bench-cache-") as cache:
-        env = {**os.environ, "OPTIMLAB_CACHE_DIR": cache, "OMP_NUM_THREADS": "1"}
+        env = {**os.environ, "OPTIMLAB_CACHE_DIR": cache, "OMP_NUM_THREADS": "1",
+               "TRITON_CACHE_DIR": os.path.join(cache, "triton-binaries")}
         for state in ("cold", "warm"):
-            proc = subprocess.run([sys.executable, "-c", _FIRST_STEP, ",".join(names)], env=env,
+            proc = subprocess.run([sys.executable, "-c", _FIRST_STEP, ",".join(names), str(device)], env=env,
                                   capture_output=True, text=True, check=True)
             out[state] = json.loads(proc.stdout.strip().splitlines()[-1])
     log("\nfirst-step cost (kernel generation + compile or cache load), seconds:")
@@ -313,15 +348,38 @@ def first_step_cost(names: list[str], log: Callable[[str], None]) -> dict[str, d
 
 # -- entry point ----------------------------------------------------------------------------------
 
+def _backend(device: torch.device):
+    """The generated-kernel family that runs (and streams the roofline) on ``device``."""
+    from optimlab.core.fused import runner
+
+    return runner.TRITON if device.type == "cuda" else runner.NUMBA
+
+
+def _check_device(device: str) -> torch.device:
+    """``device`` as a torch.device on which the benchmark can run: its kernel family must be available."""
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        dev = None
+    if dev is None or dev.type not in ("cpu", "cuda"):
+        raise ValueError(f"Invalid device: {device!r}; allowed: cpu, cuda or cuda:N")
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"Invalid device: {device!r}: this torch sees no CUDA GPU "
+                             f"(torch {torch.__version__}); allowed here: cpu")
+        if dev.index is None:
+            dev = torch.device("cuda", torch.cuda.current_device())
+    why = _backend(dev).unavailable_reason(dev)
+    if why:
+        raise ValueError(f"optimlab bench step on {device} needs the generated kernels for its roofline: {why}")
+    return dev
+
+
 def run_benchmark(names: list[str] | None = None, quick: bool = False, reps: int = 20, warmup: int = 3,
                   sizes: list[str] | None = None, first_step: bool = True, out: str | os.PathLike | None = None,
-                  log: Callable[[str], None] = print, command: str = "") -> Report:
+                  log: Callable[[str], None] = print, command: str = "", device: str = "cpu") -> Report:
     """Run the benchmark; print the tables through ``log`` and write JSON to ``out`` if given."""
-    from optimlab.core import fused
-
-    if not fused.available():
-        raise ValueError(f"optimlab bench step needs the fused engine for its roofline kernel: "
-                         f"{fused.unavailable_reason()}")
+    dev = _check_device(device)
     table = QUICK_SIZES if quick else SIZES
     names = names or registry.names()
     for name in names:
@@ -333,13 +391,16 @@ def run_benchmark(names: list[str] | None = None, quick: bool = False, reps: int
     if reps < 1 or warmup < 0:
         raise ValueError(f"Invalid reps={reps!r}, warmup={warmup!r}; allowed: reps >= 1, warmup >= 0")
     torch.set_num_threads(1)
-    report = Report(command=command, threads=torch.get_num_threads(), reps=reps, torch_version=torch.__version__)
-    log(f"optimlab step benchmark: {torch.get_num_threads()} thread, median of {reps} after {warmup} warm-up")
+    where = torch.cuda.get_device_name(dev) if dev.type == "cuda" else "CPU"
+    report = Report(command=command, threads=torch.get_num_threads(), reps=reps, torch_version=torch.__version__,
+                    device=where)
+    log(f"optimlab step benchmark on {where}: {torch.get_num_threads()} CPU thread, median of {reps} after "
+        f"{warmup} warm-up")
     for label in chosen:
-        bench_sizes(label, table[label](), names, reps, warmup, report, log)
-    report.tiny_us_per_step = tiny_overhead(names, max(reps, TINY_REPS), max(warmup, 10), log)
+        bench_sizes(label, table[label](), names, reps, warmup, report, log, dev)
+    report.tiny_us_per_step = tiny_overhead(names, max(reps, TINY_REPS), max(warmup, 10), log, dev)
     if first_step:
-        report.first_step = first_step_cost(names, log)
+        report.first_step = first_step_cost(names, log, dev)
     if out is not None:
         from optimlab.atomic import write_text
 

@@ -11,10 +11,10 @@ It owns every policy that is not an optimizer's math:
   state are computed in fp32 and written back in their own dtype.
 * **impl**: ``"reference"`` runs the chain tensor by tensor with :class:`~optimlab.core.ops.LoopOps`;
   ``"foreach"`` runs it once per bucket with :class:`~optimlab.core.ops.ForeachOps`; ``"fused"``
-  (:mod:`optimlab.core.fused`) traces it into one generated kernel per bucket. Further
-  implementations plug in through :func:`register_impl`; every one runs the same chain through
-  :func:`apply_chain`. ``"auto"`` takes the first registered implementation whose check accepts the
-  bucket (fused, then foreach), and records why the others were passed over.
+  (:mod:`optimlab.core.fused`, CPU) and ``"triton"`` (CUDA) trace it into one generated kernel per
+  bucket. Further implementations plug in through :func:`register_impl`; every one runs the same
+  chain through :func:`apply_chain`. ``"auto"`` takes the first registered implementation whose check
+  accepts the bucket (fused, triton, then foreach), and records why the others were passed over.
 """
 
 from __future__ import annotations
@@ -297,6 +297,7 @@ def _register_fused() -> None:
     from optimlab.core.fused import runner
 
     register_impl("fused", runner.run, runner.fits, priority=0)
+    register_impl("triton", runner.run_triton, runner.fits_triton, priority=1)
 
 
 _register_fused()

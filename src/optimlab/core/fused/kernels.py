@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
+from types import ModuleType
 from typing import Callable
 
 from optimlab import paths
@@ -43,16 +44,17 @@ def _code_version() -> str:
 _VERSION = _code_version()
 
 
-def cache_dir() -> Path:
-    """Where generated kernels and numba's compiled code live (created if missing)."""
-    root = paths.cache_dir("fused")
+def cache_dir(kind: str = "fused") -> Path:
+    """Where generated kernels (and the compiler's cached code beside them) live (created if missing)."""
+    root = paths.cache_dir(kind)
     try:
         root.mkdir(parents=True, exist_ok=True)
         if os.access(root, os.W_OK):
             return root
     except OSError:
         pass
-    fallback = Path(tempfile.gettempdir()) / f"optimlab-fused-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
+    user = os.getuid() if hasattr(os, "getuid") else "user"
+    fallback = Path(tempfile.gettempdir()) / f"optimlab-{kind}-{user}"
     fallback.mkdir(parents=True, exist_ok=True)
     return fallback
 
@@ -63,16 +65,22 @@ def _write_once(path: Path, text: str) -> None:
         write_text(path, text)
 
 
-def _load(source: str) -> Callable:
-    digest = hashlib.sha256((_VERSION + source).encode()).hexdigest()[:20]
-    path = cache_dir() / f"k_{digest}.py"
+def load_module(source: str, kind: str, version: str) -> ModuleType:
+    """Import generated ``source`` from ``<cache dir of kind>/k_<hash>.py`` (written once, atomically): a
+    real file, so compilers that cache by file (numba) or read the source back (Triton) both work."""
+    digest = hashlib.sha256((version + source).encode()).hexdigest()[:20]
+    path = cache_dir(kind) / f"k_{digest}.py"
     _write_once(path, source)
-    name = f"optimlab_fused_k_{digest}"
+    name = f"optimlab_{kind}_k_{digest}"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    spec.loader.exec_module(module)  # numba compiles here, or loads from its disk cache
-    kernel = module.kernel
+    spec.loader.exec_module(module)
+    return module
+
+
+def _load(source: str) -> Callable:
+    kernel = load_module(source, "fused", _VERSION).kernel  # numba compiles here, or loads from its disk cache
     hits = sum(kernel.stats.cache_hits.values())
     STATS["loaded" if hits else "compiled"] += 1
     STATS["kernels"] += 1

@@ -1,6 +1,8 @@
-"""``impl="fused"``: one generated kernel call per bucket.
+"""``impl="fused"`` (numba, CPU) and ``impl="triton"`` (CUDA): one generated kernel call per bucket.
 
-:func:`fits` (the ``"auto"`` check) validates every tensor of a bucket — CPU, dense, plain
+Both run the same traced program through a :class:`Backend` — its code generator, kernel cache and
+launch; everything else here is shared. :func:`fits` (the ``"auto"`` check) validates every tensor of
+a bucket — on the backend's device, dense, plain
 ``torch.Tensor``/``Parameter``, a supported dtype, state shaped and typed like its parameter — and
 builds the table of addresses the kernel walks (no numpy arrays per tensor, no Python loop around the
 kernel). :func:`run` traces the chain (through :func:`optimlab.core.engine.apply_chain`, as every
@@ -22,14 +24,14 @@ import functools
 import itertools
 from dataclasses import dataclass, field
 from operator import attrgetter, itemgetter
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
 import torch
 from torch.autograd.graph import increment_version
 
 from optimlab.core import engine, fused
-from optimlab.core.fused import columns
+from optimlab.core.fused import columns, triton_kernels
 from optimlab.core.fused.codegen import compute_dtype
 from optimlab.core.fused.trace import Program, TraceOps
 
@@ -63,8 +65,42 @@ class Unfit(Exception):
     """A bucket the fused kernel cannot run; the message says why."""
 
 
+class Backend(NamedTuple):
+    """A kernel family: the engine implementation's name, why it cannot run a device's tensors (None if
+    it can), the kernel for a traced program, called as ``kernel(addrs, sizes, scalars, device)``, and
+    the device types ``impl="auto"`` may give it."""
+
+    impl: str
+    unavailable_reason: Callable[[torch.device], str | None]
+    kernel_for: Callable[[Program, str], Callable]
+    auto_devices: tuple[str, ...]
+
+
+def _numba_reason(device: torch.device) -> str | None:
+    if device.type != "cpu":
+        return f"no fused kernel for device {device.type} (the numba kernels are CPU-only; CUDA tensors take impl='triton')"
+    return fused.unavailable_reason()
+
+
+@functools.lru_cache(maxsize=None)
+def _numba_launcher(kernel) -> Callable:
+    return lambda addrs, sizes, scalars, device: kernel(addrs, sizes, scalars)
+
+
+def _numba_kernel_for(program: Program, storage: str) -> Callable:
+    from optimlab.core.fused.kernels import kernel_for
+
+    return _numba_launcher(kernel_for(program, storage))
+
+
+NUMBA = Backend("fused", _numba_reason, _numba_kernel_for, ("cpu",))
+TRITON = Backend("triton", triton_kernels.unavailable_reason, triton_kernels.kernel_for, ("cuda",))
+"""Triton also runs CPU tensors under its interpreter (``TRITON_INTERPRET=1``), but only when forced: that is
+for tests, far too slow to be chosen."""
+
+
 _data_ptr, _numel, _is_contiguous = torch.Tensor.data_ptr, torch.Tensor.numel, torch.Tensor.is_contiguous
-_dtype, _is_cpu = attrgetter("dtype"), attrgetter("is_cpu")
+_dtype, _is_cpu, _device = attrgetter("dtype"), attrgetter("is_cpu"), attrgetter("device")
 
 
 def _contiguous(ts: list[torch.Tensor]) -> bool:
@@ -105,15 +141,16 @@ def _check_params(ts: list[torch.Tensor], is_complex: bool) -> _Params:
     return _Params(sizes, counts, counts.tobytes(), _contiguous(ts))
 
 
-def _check_like(ts: list[torch.Tensor], what: str, dtype: torch.dtype, sizes: list[int]) -> bool:
+def _check_like(ts: list[torch.Tensor], what: str, dtype: torch.dtype, sizes: list[int],
+                device: torch.device) -> bool:
     """State must match its parameter in dtype, element count and device (a checkpoint may not);
     returns whether all are contiguous."""
     if set(map(_dtype, ts)) != {dtype}:
         raise Unfit(f"a {what} has a dtype other than its parameter's {dtype}")
     if list(map(_numel, ts)) != sizes:
         raise Unfit(f"a {what} has a shape other than its parameter's")
-    if not all(map(_is_cpu, ts)):
-        raise Unfit(f"a {what} is not on the CPU")
+    if not (all(map(_is_cpu, ts)) if device.type == "cpu" else set(map(_device, ts)) == {device}):
+        raise Unfit(f"a {what} is not on its parameter's device {device}")
     if not set(map(type, ts)) <= _PLAIN_SET:
         raise Unfit(f"a {what} is a tensor subclass")
     return _contiguous(ts)
@@ -152,7 +189,7 @@ def _in_row_layout(t: torch.Tensor, p: torch.Tensor) -> bool:
     return t.is_contiguous()
 
 
-def prepare(bucket: engine.Bucket, slots: list[str]) -> Table:
+def prepare(bucket: engine.Bucket, slots: list[str], backend: Backend = NUMBA) -> Table:
     """Validate the bucket and build its :class:`Table`; raises :class:`Unfit` with the reason.
 
     The bucket already shares one device and dtype. A gradient always has its parameter's dtype,
@@ -161,12 +198,10 @@ def prepare(bucket: engine.Bucket, slots: list[str]) -> Table:
     are checked in full (state against its parameter: a loaded checkpoint could hold anything) the
     first time each column is seen, then re-checked by identity and address (:mod:`.columns`).
     """
-    why = fused.unavailable_reason()
+    device, dtype = bucket.device, bucket.dtype
+    why = backend.unavailable_reason(device)
     if why:
         raise Unfit(why)
-    dtype = bucket.dtype
-    if bucket.device.type != "cpu":
-        raise Unfit(f"no fused kernel for device {bucket.device.type} (the fused engine is CPU-only)")
     if dtype not in STORAGE:
         raise Unfit(f"no fused kernel for dtype {dtype}")
     storage, factor = STORAGE[dtype]
@@ -180,12 +215,12 @@ def prepare(bucket: engine.Bucket, slots: list[str]) -> Table:
     g_contiguous = _contiguous(grads)
     g_addrs = np.fromiter(map(_data_ptr, grads), np.int64, len(grads)) if g_contiguous else None
     found = [("parameter", params, p_addrs, info.contiguous), ("gradient", grads, g_addrs, g_contiguous)]
-    context = (dtype, info.key)
+    context = (dtype, info.key, device)
     for name in slots:
         ts = list(map(itemgetter(name), bucket.states))
         what = f"state {name!r}"
         s_addrs, contiguous = columns.addresses(
-            name, ts, context, functools.partial(_check_like, what=what, dtype=dtype, sizes=sizes))
+            name, ts, context, functools.partial(_check_like, what=what, dtype=dtype, sizes=sizes, device=device))
         found.append((what, ts, s_addrs, contiguous))
     addrs = np.empty((len(params), len(found)), np.int64)
     staged: dict[int, list[int]] = {}
@@ -203,10 +238,16 @@ def prepare(bucket: engine.Bucket, slots: list[str]) -> Table:
     return Table(storage, ("param", "grad", *slots), addrs, n, [ts for _, ts, _, _ in found], staged, row_sizes)
 
 
-def fits(bucket: engine.Bucket) -> str | None:
-    """``impl="auto"`` check: None if the fused kernel runs this bucket (its table is kept), else why not."""
+def _fits(backend: Backend, bucket: engine.Bucket) -> str | None:
+    """``impl="auto"`` check: None if the backend's kernel runs this bucket (its table is kept), else why not."""
+    device = bucket.device
+    why = backend.unavailable_reason(device)
+    if why is None and device.type not in backend.auto_devices:
+        why = f"it runs {device.type} tensors only when forced (impl={backend.impl!r})"
+    if why is not None:
+        return why
     try:
-        bucket.prepared["fused"] = prepare(bucket, engine.slot_names(bucket.chain))
+        bucket.prepared[backend.impl] = prepare(bucket, engine.slot_names(bucket.chain), backend)
     except Unfit as exc:
         return str(exc)
     return None
@@ -222,7 +263,8 @@ def trace(chain: engine.Chain, bucket: engine.Bucket, table: Table, maximize: bo
     return program
 
 
-def _run_staged_row(kernel, table: Table, r: int, cols: list[int], written: list[int], scalars: np.ndarray) -> None:
+def _run_staged_row(kernel, table: Table, r: int, cols: list[int], written: list[int], scalars: np.ndarray,
+                    device: torch.device) -> None:
     """Run row ``r`` alone, its tensors of another layout copied into the row's layout and back."""
     p = table.columns[0][r]
     addrs = table.addrs[r:r + 1].copy()
@@ -232,31 +274,34 @@ def _run_staged_row(kernel, table: Table, r: int, cols: list[int], written: list
         copy = torch.empty_like(p, memory_format=torch.preserve_format if _dense(p) else torch.contiguous_format)
         copies[c] = copy.copy_(t)
         addrs[0, c] = copy.data_ptr()
-    kernel(addrs, np.array([table.row_sizes[r]], np.int64), scalars)
+    kernel(addrs, np.array([table.row_sizes[r]], np.int64), scalars, device)
     for c, copy in copies.items():
         if c in written:
             table.columns[c][r].copy_(copy)
 
 
-def run(chain: engine.Chain, bucket: engine.Bucket, maximize: bool) -> None:
-    """Engine runner for ``impl="fused"``."""
-    from optimlab.core.fused.kernels import kernel_for
-
-    table = bucket.prepared.get("fused")
+def _run(backend: Backend, chain: engine.Chain, bucket: engine.Bucket, maximize: bool) -> None:
+    """Engine runner for the backend's implementation."""
+    table = bucket.prepared.get(backend.impl)
     if table is None:
         try:
-            table = prepare(bucket, engine.slot_names(chain))
+            table = prepare(bucket, engine.slot_names(chain), backend)
         except Unfit as exc:
-            raise ValueError(f"impl='fused' cannot run this parameter group: {exc}; allowed: "
+            raise ValueError(f"impl={backend.impl!r} cannot run this parameter group: {exc}; allowed: "
                              "impl='auto' (falls back), 'foreach' or 'reference'") from None
     program = trace(chain, bucket, table, maximize)
-    kernel = kernel_for(program, table.storage)
+    kernel = backend.kernel_for(program, table.storage)
     scalars = np.array(program.scalars, dtype=program.dtype)
     written = [c for c, _ in program.stores()]
-    kernel(table.addrs, table.sizes, scalars)
+    device = bucket.device
+    kernel(table.addrs, table.sizes, scalars, device)
     for r, cols in table.staged.items():
-        _run_staged_row(kernel, table, r, cols, written, scalars)
+        _run_staged_row(kernel, table, r, cols, written, scalars, device)
     # The kernel wrote through raw pointers: tell autograd, as an in-place torch op would, so a graph
     # that saved a parameter before the step still fails loudly instead of using the new values.
     increment_version(list(itertools.chain.from_iterable(table.columns[c] for c in written)))
-    bucket.prepared.pop("fused", None)
+    bucket.prepared.pop(backend.impl, None)
+
+
+run, fits = functools.partial(_run, NUMBA), functools.partial(_fits, NUMBA)
+run_triton, fits_triton = functools.partial(_run, TRITON), functools.partial(_fits, TRITON)
