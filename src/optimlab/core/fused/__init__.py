@@ -5,6 +5,9 @@ program into a numba kernel that reads each parameter, gradient and state elemen
 once; :mod:`.kernels` caches kernels on disk and in process; :mod:`.runner` is the engine
 implementation ``impl="fused"`` (preferred by ``impl="auto"`` on CPU). numba is the optional extra
 ``optimlab[fast]``; without it :func:`available` is False and ``"auto"`` uses foreach.
+
+For CUDA tensors, :mod:`.triton_codegen` writes the same traced program out as a Triton kernel and
+:mod:`.triton_kernels` caches and launches it: ``impl="triton"``, preferred by ``"auto"`` on CUDA.
 """
 
 from __future__ import annotations
