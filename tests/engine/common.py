@@ -21,14 +21,15 @@ def param_set(dtype=torch.float32, seed=0) -> list[tuple[str, torch.Tensor]]:
     ]
 
 
-def leaves(init) -> list[torch.Tensor]:
-    """Fresh leaf tensors holding ``init``'s values in the named layouts."""
+def leaves(init, device: str | torch.device = "cpu") -> list[torch.Tensor]:
+    """Fresh leaf tensors on ``device`` holding ``init``'s values in the named layouts."""
     out = []
     for layout, x in init:
+        x = x.to(device)
         if layout == "transposed":
             y = x.t().contiguous().t()  # same values, column-major strides
         elif layout == "sliced":
-            base = torch.zeros(x.shape[0], 2 * x.shape[1], dtype=x.dtype)
+            base = torch.zeros(x.shape[0], 2 * x.shape[1], dtype=x.dtype, device=device)
             base[:, ::2] = x
             y = base[:, ::2]
         else:
@@ -37,8 +38,9 @@ def leaves(init) -> list[torch.Tensor]:
     return out
 
 
-def run(spec, impl: str, init, steps: int, lr_scale: float = 1.0, **hypers) -> tuple[list[torch.Tensor], object]:
-    ps = leaves(init)
+def run(spec, impl: str, init, steps: int, lr_scale: float = 1.0, device: str | torch.device = "cpu",
+        **hypers) -> tuple[list[torch.Tensor], object]:
+    ps = leaves(init, device)
     lr = spec.defaults["lr"] * lr_scale
     opt = spec.make(ps, lr=lr, impl=impl, **hypers)
     sign = -1.0 if hypers.get("maximize") else 1.0

@@ -2,7 +2,9 @@
 
 Both kernel families: numba's (``impl="fused"``, CPU) and Triton's (``impl="triton"``, CUDA), here run
 on CPU tensors by Triton's interpreter (``TRITON_INTERPRET=1``): the same generated kernel a GPU would
-compile, evaluated with numpy (about 40 ms a step: fp32 runs the full 100 steps, fp64 30).
+compile, evaluated with numpy (about 40 ms a step: fp32 runs the full 100 steps, fp64 30). With
+``OPTIMLAB_TEST_DEVICE=cuda`` the Triton cases run compiled on the GPU instead, 100 steps each (the device
+check in BENCHMARKS.md).
 
 Parameters include a transposed (non-contiguous) tensor, a strided slice, a complex tensor and a
 zero-size tensor last. Errors are measured relative to each tensor's magnitude (max|a-b| / max|b|):
@@ -15,6 +17,8 @@ is torch's own.
 """
 
 from __future__ import annotations
+
+import os
 
 import pytest
 import torch
@@ -58,22 +62,29 @@ def rounded_sqrt(monkeypatch):
     monkeypatch.setattr(LoopOps, "sqrt_", staticmethod(_sqrt_))
 
 
+ON_GPU = os.environ.get("OPTIMLAB_TEST_DEVICE") == "cuda"
+
+
 @pytest.fixture(params=["fused", "triton"])
 def kernel_impl(request, monkeypatch):
+    """(impl, device): numba on the CPU; Triton interpreted on the CPU, or compiled on the GPU."""
     if request.param == "triton":
         pytest.importorskip("triton", reason="Triton does not install on this platform")
+        if ON_GPU:
+            return "triton", "cuda"
         monkeypatch.setenv("TRITON_INTERPRET", "1")
-    return request.param
+    return request.param, "cpu"
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["fp32", "fp64"])
 @pytest.mark.parametrize("spec,variant", VARIANTS)
 def test_fused_equals_reference(spec, variant, dtype, kernel_impl, rounded_sqrt):
+    impl, device = kernel_impl
     init = param_set(dtype)
-    steps = 30 if kernel_impl == "triton" and dtype == torch.float64 else 100
-    fused, opt = run(spec, kernel_impl, init, steps, **variant)
-    ref, _ = run(spec, "reference", init, steps, **variant)
-    assert {name for used in opt.last_impl for name, _ in used} == {kernel_impl}
+    steps = 30 if impl == "triton" and device == "cpu" and dtype == torch.float64 else 100
+    fused, opt = run(spec, impl, init, steps, device=device, **variant)
+    ref, _ = run(spec, "reference", init, steps, device=device, **variant)
+    assert {name for used in opt.last_impl for name, _ in used} == {impl}
     err = scaled_err(fused, ref)
     assert err <= TOL[dtype], f"relative error {err:.3e} after {steps} steps"
     assert all(torch.isfinite(p).all() for p in ref)
