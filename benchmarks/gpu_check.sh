@@ -24,8 +24,8 @@ OPTIMLAB_TEST_DEVICE=cuda $py -m pytest -q -p no:cacheprovider tests/engine/test
     2>&1 | tee "$out/gpu-parity.log"
 parity=${PIPESTATUS[0]}
 
-OMP_NUM_THREADS=1 $py -c 'import sys; from optimlab.cli import main; sys.exit(main(sys.argv[1:]))' \
-    bench step --device cuda --reps "${REPS:-50}" --json "$out/bench-step-cuda.json" 2>&1 | tee "$out/bench-step-cuda.log"
+OMP_NUM_THREADS=1 $py benchmarks/step.py --device cuda --reps "${REPS:-50}" --json "$out/bench-step-cuda.json" \
+    2>&1 | tee "$out/bench-step-cuda.log"
 bench=${PIPESTATUS[0]}
 
 echo "gpu_check: parity exit $parity, bench exit $bench"

@@ -241,11 +241,9 @@ def prepare(bucket: engine.Bucket, slots: list[str], backend: Backend = NUMBA) -
 def _fits(backend: Backend, bucket: engine.Bucket) -> str | None:
     """``impl="auto"`` check: None if the backend's kernel runs this bucket (its table is kept), else why not."""
     device = bucket.device
-    why = backend.unavailable_reason(device)
-    if why is None and device.type not in backend.auto_devices:
-        why = f"it runs {device.type} tensors only when forced (impl={backend.impl!r})"
-    if why is not None:
-        return why
+    if device.type not in backend.auto_devices:
+        return (backend.unavailable_reason(device)
+                or f"it runs {device.type} tensors only when forced (impl={backend.impl!r})")
     try:
         bucket.prepared[backend.impl] = prepare(bucket, engine.slot_names(bucket.chain), backend)
     except Unfit as exc:
