@@ -1,8 +1,9 @@
 """``optimlab tune``: sweep an optimizer's learning rate on a task; print a table, write JSON and a plot.
 
 Writes ``<out>/tune-<task>-<optimizer>.json`` (with ``best_lr``) and ``...-sensitivity.png``
-atomically; trials live in the Optuna storage (default ``./.optimlab/tune.db``, shared with ``optimlab compare``), so a killed
-sweep resumes where it stopped and a repeated one reuses every finished trial.
+atomically; trials live in the Optuna storage (default ``./.optimlab/tune.db``, shared with
+``optimlab compare``), so a killed sweep resumes where it stopped and a repeated one reuses every
+finished trial.
 """
 
 from __future__ import annotations

@@ -42,23 +42,13 @@ def compute_dtype(storage: str) -> str:
 def generate(program: Program, storage: str) -> str:
     """Python source defining ``kernel`` for ``program`` over tensors stored as ``storage``."""
     compute, cast, load, store = STORAGE[storage]
-    used = {ref for _, _, operands, _ in program.lines for ref in operands}
-    stores = program.stores()
-    used.update(ref for _, ref in stores)
-    loads = [(i, program.initial[name]) for i, name in enumerate(program.buffers) if program.initial[name] in used]
-    touched = sorted({i for i, _ in loads} | {i for i, _ in stores})
-
     body = [HEADER.format(storage=storage, compute=compute)]
     body += [f"    s{k} = s[{k}]" for k in range(len(program.scalars))]
     body.append("    for i in range(addrs.shape[0]):")
     body.append("        n = sizes[i]")
-    body += [f"        b{i} = carray({cast}(addrs[i, {i}]), n)" for i in touched]
+    body += [f"        b{i} = carray({cast}(addrs[i, {i}]), n)" for i in program.touched()]
     body.append("        for j in range(n):")
-    body += [f"            {ref} = {load.format(f'b{i}[j]')}" for i, ref in loads]
-    for op, out, operands, k in program.lines:
-        names = dict(zip("abc", operands))
-        if k >= 0:
-            names["s"] = f"s{k}"
-        body.append(f"            {out} = {FORMULAS[op].format(**names)}")
-    body += [f"            b{i}[j] = {store.format(ref)}" for i, ref in stores]
+    body += [f"            {ref} = {load.format(f'b{i}[j]')}" for i, ref in program.loads()]
+    body += [f"            {out} = {expr}" for out, expr in program.expressions(FORMULAS)]
+    body += [f"            b{i}[j] = {store.format(ref)}" for i, ref in program.stores()]
     return "\n".join(body) + "\n"

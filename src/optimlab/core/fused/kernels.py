@@ -20,7 +20,7 @@ import tempfile
 import threading
 from pathlib import Path
 from types import ModuleType
-from typing import Callable
+from typing import Any, Callable, Hashable
 
 from optimlab import paths
 from optimlab.atomic import write_text
@@ -33,15 +33,28 @@ STATS = {"kernels": 0, "compiled": 0, "loaded": 0}
 """In this process: kernels made ready, of which compiled by numba and loaded from numba's disk cache."""
 
 
-def _code_version() -> str:
+def code_version(*names: str) -> str:
+    """A hash of the named modules of this package: part of every generated file's name, so a change to
+    the generator never meets a kernel made by an older one."""
     here = Path(__file__).parent
     h = hashlib.sha256()
-    for name in ("prims.py", "codegen.py", "trace.py"):
+    for name in names:
         h.update((here / name).read_bytes())
     return h.hexdigest()[:12]
 
 
-_VERSION = _code_version()
+_VERSION = code_version("prims.py", "codegen.py", "trace.py")
+
+
+def memoised(cache: dict, key: Hashable, make: Callable[[], Any]) -> Any:
+    """``cache[key]``, made by ``make()`` once per process even with several threads stepping at once."""
+    value = cache.get(key)
+    if value is None:
+        with _LOCK:
+            value = cache.get(key)
+            if value is None:
+                value = cache[key] = make()
+    return value
 
 
 def cache_dir(kind: str = "fused") -> Path:
@@ -89,14 +102,7 @@ def _load(source: str) -> Callable:
 
 def kernel_for(program: Program, storage: str) -> Callable:
     """The compiled kernel for ``program``'s structure over ``storage`` tensors (made once per process)."""
-    key = (program.key, storage)
-    kernel = _KERNELS.get(key)
-    if kernel is None:
-        with _LOCK:
-            kernel = _KERNELS.get(key)
-            if kernel is None:
-                kernel = _KERNELS[key] = _load(codegen.generate(program, storage))
-    return kernel
+    return memoised(_KERNELS, (program.key, storage), lambda: _load(codegen.generate(program, storage)))
 
 
 def source_for(program: Program, storage: str) -> str:

@@ -82,6 +82,26 @@ class Program:
                 out.append((i, ref))
         return tuple(out)
 
+    def loads(self) -> tuple[tuple[int, str], ...]:
+        """``(buffer index, initial ref)`` for every buffer the kernel must load: one a line reads, or one
+        whose initial value is stored into another buffer."""
+        used = {ref for _, _, operands, _ in self.lines for ref in operands}
+        used.update(ref for _, ref in self.stores())
+        return tuple((i, self.initial[name]) for i, name in enumerate(self.buffers) if self.initial[name] in used)
+
+    def touched(self) -> list[int]:
+        """Indices of the buffers the kernel loads or stores."""
+        return sorted({i for i, _ in self.loads()} | {i for i, _ in self.stores()})
+
+    def expressions(self, formulas: dict[str, str], **names: str):
+        """``(out, expression)`` per line, each op written with ``formulas`` (a code generator's table), its
+        operands as ``{a}``, ``{b}``, ``{c}``, its scalar argument as ``{s}`` (named ``s<k>``) and ``names``."""
+        for op, out, operands, k in self.lines:
+            fields = dict(zip("abc", operands), **names)
+            if k >= 0:
+                fields["s"] = f"s{k}"
+            yield out, formulas[op].format(**fields)
+
     @property
     def key(self) -> tuple:
         """The structure: what selects (and caches) a kernel. Scalar values are not part of it."""

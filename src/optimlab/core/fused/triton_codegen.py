@@ -84,13 +84,8 @@ def kernel(addrs, rows, blocks, sizes, {scalars}NBUF: tl.constexpr, BLOCK: tl.co
 def generate(program: Program, storage: str) -> str:
     """Python source defining the Triton ``kernel`` for ``program`` over tensors stored as ``storage``."""
     compute, elem, annotation, load, store = STORAGE[storage]
-    rounded = _ROUNDED[compute]
-    used = {ref for _, _, operands, _ in program.lines for ref in operands}
-    stores = program.stores()
-    used.update(ref for _, ref in stores)
-    loads = [(i, program.initial[name]) for i, name in enumerate(program.buffers) if program.initial[name] in used]
-    touched = sorted({i for i, _ in loads} | {i for i, _ in stores})
-
+    touched, loads, stores = program.touched(), program.loads(), program.stores()
+    lines = list(program.expressions(FORMULAS, **_ROUNDED[compute]))
     scalars = "".join(f's{k}: "{annotation}", ' for k in range(len(program.scalars)))
     body = [HEADER.format(storage=storage, scalars=scalars)]
     # exact in the compute dtype under the interpreter too (it passes Python floats on as fp32 constants)
@@ -104,10 +99,6 @@ def generate(program: Program, storage: str) -> str:
         if mask:
             body.append("        mask = offs < n")
         body += [f"        {ref} = {load.format(f'tl.load(b{i} + offs{mask})')}" for i, ref in loads]
-        for op, out, operands, k in program.lines:
-            names = dict(zip("abc", operands), **rounded)
-            if k >= 0:
-                names["s"] = f"s{k}"
-            body.append(f"        {out} = {FORMULAS[op].format(**names)}")
+        body += [f"        {out} = {expr}" for out, expr in lines]
         body += [f"        tl.store(b{i} + offs, {store.format(ref)}{mask})" for i, ref in stores]
     return "\n".join(body) + "\n"

@@ -17,17 +17,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import os
-import threading
 from collections import OrderedDict
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import torch
 
-from optimlab.core.fused import triton_codegen
+from optimlab.core.fused import kernels, triton_codegen
 from optimlab.core.fused.trace import Program
 
 BLOCK = 1024
@@ -64,31 +61,15 @@ def unavailable_reason(device: torch.device) -> str | None:
     return _import_reason()
 
 
-def _code_version() -> str:
-    h = hashlib.sha256()
-    for name in ("triton_codegen.py", "trace.py", "triton_kernels.py"):
-        h.update((Path(__file__).parent / name).read_bytes())
-    return h.hexdigest()[:12]
-
-
-_VERSION = _code_version()
-_KERNELS: dict[tuple, object] = {}
-_LOCK = threading.Lock()
+_VERSION = kernels.code_version("triton_codegen.py", "trace.py", "triton_kernels.py")
+_KERNELS: dict[tuple, "Launcher"] = {}
 
 
 def kernel_for(program: Program, storage: str) -> "Launcher":
     """The launcher of the Triton kernel for ``program``'s structure over ``storage`` tensors."""
     key = (program.key, storage, interpreting())  # the interpreter wraps kernels at definition time
-    launcher = _KERNELS.get(key)
-    if launcher is None:
-        from optimlab.core.fused.kernels import load_module
-
-        with _LOCK:
-            launcher = _KERNELS.get(key)
-            if launcher is None:
-                module = load_module(triton_codegen.generate(program, storage), "triton", _VERSION)
-                launcher = _KERNELS[key] = Launcher(module.kernel)
-    return launcher
+    return kernels.memoised(_KERNELS, key, lambda: Launcher(
+        kernels.load_module(triton_codegen.generate(program, storage), "triton", _VERSION).kernel))
 
 
 def block_map(sizes: np.ndarray, block: int = BLOCK) -> tuple[np.ndarray, np.ndarray]:
@@ -130,7 +111,6 @@ class Launcher:
         with torch.cuda.device(device) if device.type == "cuda" else contextlib.nullcontext():
             self.kernel[(programs,)](d_addrs, d_rows, d_blocks, d_sizes, *map(float, scalars),
                                      NBUF=addrs.shape[1], BLOCK=BLOCK, ALIGNED=aligned, **OPTIONS)
-
 
 
 def compile_offline(program: Program, storage: str, aligned: bool = True, capability: int = 90) -> dict:
