@@ -27,6 +27,7 @@ def _claimer(url: str, keys: list[str], barrier, queue) -> None:
     got = []
     while (trial := study._claim(s, storage, set(keys))) is not None:
         got.append(trial.user_attrs["key"])
+        time.sleep(0.02)  # "run" the trial: without work, one process can drain the queue before the others wake
     queue.put(got)
 
 
