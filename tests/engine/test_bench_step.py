@@ -55,7 +55,7 @@ def test_the_roofline_kernel_streams_every_buffer_with_either_backend(monkeypatc
     from optimlab.core.fused import runner
 
     monkeypatch.setenv("TRITON_INTERPRET", "1")
-    for backend in (runner.NUMBA, runner.TRITON):
+    for backend in runner.BACKENDS:
         params = step._make_params([(3000,), (5, 7)])
         opt = registry.get("adam").make(params)
         opt.step()

@@ -352,7 +352,7 @@ def _backend(device: torch.device):
     """The generated-kernel family that runs (and streams the roofline) on ``device``."""
     from optimlab.core.fused import runner
 
-    return runner.TRITON if device.type == "cuda" else runner.NUMBA
+    return runner.backend_for(device)
 
 
 def _check_device(device: str) -> torch.device:

@@ -97,6 +97,16 @@ NUMBA = Backend("fused", _numba_reason, _numba_kernel_for, ("cpu",))
 TRITON = Backend("triton", triton_kernels.unavailable_reason, triton_kernels.kernel_for, ("cuda",))
 """Triton also runs CPU tensors under its interpreter (``TRITON_INTERPRET=1``), but only when forced: that is
 for tests, far too slow to be chosen."""
+BACKENDS = (NUMBA, TRITON)
+
+
+def backend_for(device: torch.device) -> Backend:
+    """The kernel family ``impl="auto"`` gives ``device``'s tensors."""
+    for backend in BACKENDS:
+        if device.type in backend.auto_devices:
+            return backend
+    raise ValueError(f"Invalid device: {str(device)!r}; allowed: "
+                     + ", ".join(d for b in BACKENDS for d in b.auto_devices) + " (the generated kernels)")
 
 
 _data_ptr, _numel, _is_contiguous = torch.Tensor.data_ptr, torch.Tensor.numel, torch.Tensor.is_contiguous
