@@ -5,15 +5,15 @@ Every optimizer is a drop-in ``torch.optim.Optimizer``::
     import optimlab
     opt = optimlab.Adam(model.parameters(), lr=1e-3)
 
-The registry (:mod:`optimlab.registry`) describes each one: hyperparameters, valid ranges, lineage.
+The registry (:mod:`optimlab.registry`) describes each one: hyperparameters, valid ranges, lineage. The
+classes are discovered in :mod:`optimlab.optimizers` (one file per optimizer) and exported here by name.
 """
 
-from optimlab.core.adapter import NonFiniteGradientError, Optimizer
-from optimlab.optimizers import NAG, SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Momentum, NAdam, RMSprop
+from optimlab import catalog as _catalog
+from optimlab.adapter import NonFiniteGradientError, Optimizer
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "SGD", "Momentum", "NAG", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "NAdam", "Adamax",
-    "Optimizer", "NonFiniteGradientError", "__version__",
-]
+globals().update(_catalog.classes())
+
+__all__ = [*_catalog.classes(), "Optimizer", "NonFiniteGradientError", "__version__"]

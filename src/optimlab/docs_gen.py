@@ -10,8 +10,12 @@ import inspect
 import re
 
 from optimlab import atomic
-from optimlab.core.adapter import ENGINE_OPTIONS
-from optimlab.core.registry import Spec, specs
+from optimlab.adapter.declare import TORCH_FLAGS
+from optimlab.adapter.optimizer import ENGINE_OPTIONS
+from optimlab.catalog import Spec, specs
+
+HIDDEN = (*ENGINE_OPTIONS, *TORCH_FLAGS)
+"""Options every optimizer has (documented once, above the tables), not repeated per optimizer."""
 
 
 def _fmt(value) -> str:
@@ -65,9 +69,10 @@ def markdown(all_specs: list[Spec] | None = None) -> str:
         "# The optimizer family",
         "",
         "Generated from the registry (`optimlab optimizers --write docs/optimizers.md`); do not edit by hand.",
-        "Every optimizer is a drop-in `torch.optim.Optimizer` with torch.optim's argument names and defaults, "
-        "and takes the engine options `impl` (`\"auto\"`, `\"reference\"`, `\"foreach\"`, …) and `nonfinite` "
-        "(`None`, `\"skip\"`, `\"raise\"`).",
+        "Every optimizer is a drop-in `torch.optim.Optimizer` with torch.optim's argument names, order and "
+        "defaults, including torch's `foreach`, `fused`, `differentiable` and `capturable` where torch has them, "
+        "and takes the engine options `impl` (`\"auto\"`, `\"reference\"`, `\"foreach\"`, `\"fused\"`, "
+        "`\"triton\"`) and `nonfinite` (`None`, `\"skip\"`, `\"raise\"`).",
         "",
         "## Lineage",
         "",
@@ -80,32 +85,23 @@ def markdown(all_specs: list[Spec] | None = None) -> str:
         "",
         "## Hyperparameters and defaults",
         "",
-        "| optimizer | family | hyperparameters (defaults) | lr search range | sparse grads | torch.optim equivalent |",
+        "| optimizer | family | hyperparameters (defaults) | lr search range | sparse grads | reference |",
         "|---|---|---|---|---|---|",
     ]
     for s in all_specs:
-        hp = ", ".join(f"`{h.name}={_fmt(h.default)}`" for h in s.hypers if h.name not in ENGINE_OPTIONS)
-        eq = getattr(s.torch_equivalent, "__name__", None) or _partial_name(s.torch_equivalent)
+        hp = ", ".join(f"`{h.name}={_fmt(h.default)}`" for h in s.hypers if h.name not in HIDDEN)
         parts.append(f"| [{s.title}](#{s.name}) | {s.family} | {hp} | {s.lr_range[0]:g} – {s.lr_range[1]:g} | "
-                     f"{'yes' if s.capabilities.sparse else 'no'} | {eq} |")
-    parts += ["", "## Valid ranges", "", "| optimizer | hyperparameter | allowed |", "|---|---|---|"]
+                     f"{'yes' if s.capabilities.sparse else 'no'} | {s.reference} |")
+    parts += ["", "## Valid ranges", "", "| optimizer | hyperparameter | meaning | allowed |", "|---|---|---|---|"]
     for s in all_specs:
         for h in s.hypers:
-            if h.name not in ENGINE_OPTIONS:
-                parts.append(f"| {s.title} | `{h.name}` | {h.allowed} |")
+            if h.name not in HIDDEN:
+                parts.append(f"| {s.title} | `{h.name}` | {h.doc} | {h.allowed} |")
     for s in all_specs:
         parts += ["", f"<a id=\"{s.name}\"></a>", f"## {s.title}", "", f"*{s.summary}*", "",
                   _math(s.cls.__doc__ or ""), "", f"**Paper:** {s.paper}. **Learning-rate search range:** "
                   f"{s.lr_range[0]:g} – {s.lr_range[1]:g} (log-spaced).", ""]
     return "\n".join(parts).rstrip() + "\n"
-
-
-def _partial_name(fn) -> str:
-    if fn is None:
-        return "—"
-    func = getattr(fn, "func", None)
-    kw = ", ".join(f"{k}={_fmt(v)}" for k, v in getattr(fn, "keywords", {}).items())
-    return f"{func.__name__}({kw})" if func else str(fn)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -18,7 +18,8 @@ from typing import Any, Sequence
 import torch
 from torch import Tensor
 
-from optimlab.core import engine, registry
+from optimlab import engine, registry
+from optimlab.adapter.optimizer import impl_of
 
 
 def _group_uncached(optimizer: str, hypers: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
@@ -47,12 +48,12 @@ def step(optimizer: str, params: Sequence[Tensor], grads: Sequence[Tensor | None
         raise ValueError(f"params, grads and states must have the same length, got {len(params)}, {len(grads)}, "
                          f"{len(states)}")
     group = group_for(optimizer, **hypers)
-    spec = registry.get(optimizer)
+    cls = registry.get(optimizer).cls
     live = [i for i, g in enumerate(grads) if g is not None]
     if live:
-        engine.step_group(spec.cls.recipe(group), [params[i] for i in live],
-                          [spec.dense_grad(grads[i], f"grads[{i}]") for i in live], [states[i] for i in live],
-                          group["impl"], group["maximize"])
+        engine.step_group(cls.job(group), [params[i] for i in live],
+                          [cls.dense_grad(grads[i], f"grads[{i}]") for i in live], [states[i] for i in live],
+                          impl_of(group))
 
 
 def _bind(name: str):

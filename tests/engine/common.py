@@ -62,3 +62,24 @@ def scaled_err(a, b) -> float:
         scale = y.abs().max().clamp_min(1e-30)
         err = max(err, ((x.double() - y.double()).abs().max() / scale.double()).item())
     return err
+
+
+def prepared(opt, ps, backend_name: str = "fused"):
+    """The bucket, job and address table the kernel backend would run for ``opt``'s first group now."""
+    from optimlab.engine.backends import BY_NAME
+    from optimlab.engine.backends.kernel import prepare
+    from optimlab.engine.state import make_buckets, slot_names
+
+    job = opt.job(opt.param_groups[0])
+    (bucket,) = make_buckets(job.chain, ps, [p.grad for p in ps], [opt.state[p] for p in ps], advance=False)
+    backend = BY_NAME[backend_name]
+    return bucket, job, prepare(bucket, slot_names(job.chain), backend)
+
+
+def traced(opt, ps, backend_name: str = "fused"):
+    """``(program, storage)``: the traced program ``opt``'s next step would run on ``ps`` (state must exist)."""
+    from optimlab.engine.backends.kernel import program_for
+
+    bucket, job, table = prepared(opt, ps, backend_name)
+    program, _, _ = program_for(job, bucket, table)
+    return program, table.storage

@@ -52,10 +52,10 @@ def test_the_roofline_kernel_streams_every_buffer_with_either_backend(monkeypatc
     interpreter, on CPU): elements whose gradient is inf become NaN (so g was read and x written), the
     others keep their values."""
     pytest.importorskip("triton", reason="Triton does not install on this platform")
-    from optimlab.core.fused import runner
+    from optimlab.engine.backends.kernel import KERNEL_BACKENDS
 
     monkeypatch.setenv("TRITON_INTERPRET", "1")
-    for backend in runner.BACKENDS:
+    for backend in KERNEL_BACKENDS:
         params = step._make_params([(3000,), (5, 7)])
         opt = registry.get("adam").make(params)
         opt.step()
@@ -66,4 +66,4 @@ def test_the_roofline_kernel_streams_every_buffer_with_either_backend(monkeypatc
         step._stream_kernel(opt, params, backend)()
         for (p, t), b in zip(buffers, before):
             hit = torch.isinf(p.grad)
-            assert torch.isnan(t[hit]).all() and torch.equal(t[~hit], b[~hit]), backend.impl
+            assert torch.isnan(t[hit]).all() and torch.equal(t[~hit], b[~hit]), backend.name

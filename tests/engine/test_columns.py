@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import optimlab
-from optimlab.core.fused import columns
+from optimlab.engine.backends import columns
 
 
 def _stepped_adam(n=6, impl="auto"):
@@ -121,17 +121,14 @@ def _layouts():
 
 
 def test_dense_layouts_run_in_place_and_odd_rows_are_staged_alone():
-    from optimlab.core import engine
-    from optimlab.core.fused import runner
+    from tests.engine.common import prepared
 
     ps, grads = _layouts()
     opt = optimlab.Adam(ps, impl="fused")
     for p, g in zip(ps, grads):
         p.grad = g
     opt.step()
-    chain = opt.recipe(opt.param_groups[0])
-    (bucket,) = engine.make_buckets(chain, ps, grads, [opt.state[p] for p in ps])
-    table = runner.prepare(bucket, engine.slot_names(chain))
+    _, _, table = prepared(opt, ps)
     # row 0: transposed with everything in its layout -> in place; row 1: its grad is contiguous -> staged
     # (the grad column only); row 2: a slice -> staged (the param only; grad and state are contiguous)
     assert table.staged == {1: [1], 2: [0]}

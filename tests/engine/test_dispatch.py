@@ -7,8 +7,9 @@ import torch
 
 import optimlab
 from optimlab import registry
-from optimlab.core import engine, fused
-from optimlab.core.fused import runner
+from optimlab import engine
+from optimlab.engine.backends import kernel, numba
+from optimlab.engine.state import init_state
 from tests.engine.common import leaves, param_set, run, scaled_err
 from tests.helpers import loss_fn
 
@@ -17,13 +18,21 @@ def _impls(opt) -> set[tuple[str, str]]:
     return {entry for used in opt.last_impl for entry in used}
 
 
+JOB = optimlab.Adam.job({"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "amsgrad": False,
+                         "decoupled_weight_decay": False})
+
+
 def _bucket(params, grads):
     states = [{} for _ in params]
-    chain = optimlab.Adam.recipe({"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0,
-                                  "amsgrad": False, "decoupled_weight_decay": False})
+    chain = JOB.chain
     for p, st in zip(params, states):
-        engine.init_state(chain, p, st)
-    return engine.Bucket(list(params), list(grads), states, 1, (True,) * len(chain), {}, chain)
+        init_state(chain, p, st)
+    return engine.Bucket(list(params), list(grads), states, 1.0, (True,) * len(chain), {}, chain)
+
+
+def _resolve(bucket):
+    backend, reason = engine.resolve("auto", bucket, JOB)
+    return backend.name, reason
 
 
 def test_auto_picks_fused_on_cpu_float_tensors():
@@ -43,7 +52,7 @@ def test_auto_picks_fused_for_low_precision(dtype):
 def test_sparse_gradient_falls_back_with_reason():
     p = torch.randn(4, 3)
     g = torch.sparse_coo_tensor([[0, 2]], torch.ones(2, 3), (4, 3), check_invariants=True)
-    name, reason = engine.resolve_impl("auto", _bucket([p], [g]))
+    name, reason = _resolve(_bucket([p], [g]))
     assert name != "fused" and "not fused: a gradient is sparse" in reason
 
 
@@ -61,7 +70,7 @@ def test_tensor_subclass_falls_back_with_reason():
 
 def test_non_cpu_device_falls_back_with_reason():
     p = torch.empty(3, device="meta")
-    name, reason = engine.resolve_impl("auto", _bucket([p], [torch.empty(3, device="meta")]))
+    name, reason = _resolve(_bucket([p], [torch.empty(3, device="meta")]))
     assert name not in ("fused", "triton") and "the numba kernels are CPU-only" in reason
     assert "not triton: no Triton kernel for device meta (CUDA only)" in reason
 
@@ -70,12 +79,12 @@ def test_state_of_another_dtype_falls_back_with_reason():
     p = torch.randn(6)
     bucket = _bucket([p], [torch.randn(6)])
     bucket.states[0]["exp_avg"] = bucket.states[0]["exp_avg"].double()
-    name, reason = engine.resolve_impl("auto", bucket)
+    name, reason = _resolve(bucket)
     assert name != "fused" and "state 'exp_avg' has a dtype other than its parameter's" in reason
 
 
 def test_missing_numba_falls_back_with_reason(monkeypatch):
-    monkeypatch.setattr(fused, "unavailable_reason", lambda: "numba is not importable (test)")
+    monkeypatch.setattr(numba, "unavailable_reason", lambda: "numba is not importable (test)")
     _, opt = run(registry.get("adam"), "auto", param_set(), 3)
     ((name, reason),) = _impls(opt)
     assert name == "foreach" and "not fused: numba is not importable (test)" in reason
@@ -85,7 +94,7 @@ def test_forcing_fused_on_unsupported_tensors_raises_with_reason():
     p = torch.empty(3, device="meta")
     bucket = _bucket([p], [torch.empty(3, device="meta")])
     with pytest.raises(ValueError, match="impl='fused' cannot run .* CPU-only"):
-        runner.run(bucket.chain, bucket, False)
+        kernel.NUMBA.run(bucket, JOB)
 
 
 @pytest.mark.parametrize("maximize", [False, True])

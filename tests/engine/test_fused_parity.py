@@ -23,8 +23,10 @@ import os
 import pytest
 import torch
 
+from tests.optimizers.cases import reference, variants
+
 from optimlab import registry
-from optimlab.core.ops import LoopOps
+from optimlab.rules import LoopOps
 from tests.engine.common import param_set, run, scaled_err
 
 
@@ -34,10 +36,10 @@ def _vid(v) -> str:
 
 def _variants():
     for spec in registry.specs():
-        variants = list(spec.variants)
-        if not any(v.get("maximize") for v in variants):
-            variants.append({"maximize": True})
-        for v in variants:
+        options = list(variants(spec))
+        if not any(v.get("maximize") for v in options):
+            options.append({"maximize": True})
+        for v in options:
             yield pytest.param(spec, v, id=f"{spec.name}[{_vid(v)}]")
 
 

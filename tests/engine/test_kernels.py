@@ -13,9 +13,9 @@ import pytest
 import torch
 
 import optimlab
-from optimlab.core.fused import kernels
-from optimlab.core.fused.trace import Program, TraceOps
-from optimlab.core.ops import LoopOps
+from optimlab.engine.backends import numba as kernels
+from optimlab.engine.trace import Program, TraceOps
+from optimlab.rules import LoopOps
 from tests.helpers import loss_fn
 
 
@@ -29,21 +29,32 @@ def test_tracer_speaks_every_list_op():
 
 def _program(lr: float) -> Program:
     """Adam's chain traced for one fp32 bucket at step 3."""
-    from optimlab.core import engine
-    from optimlab.core.fused.runner import trace
+    from optimlab.engine.backends.kernel import trace
+    from optimlab.engine.state import Bucket
 
-    chain = optimlab.Adam.recipe({"lr": lr, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0,
-                                  "amsgrad": False, "decoupled_weight_decay": False})
-    bucket = engine.Bucket([torch.zeros(2)], [torch.zeros(2)], [{}], 3, (False,) * len(chain), {}, chain)
+    job = optimlab.Adam.job({"lr": lr, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "amsgrad": False,
+                             "decoupled_weight_decay": False})
+    bucket = Bucket([torch.zeros(2)], [torch.zeros(2)], [{}], 3.0, (False,) * len(job.chain), {}, job.chain)
     table = type("T", (), {"storage": "float32", "buffers": ("param", "grad", "exp_avg", "exp_avg_sq")})
-    return trace(chain, bucket, table, maximize=False)
+    return trace(job, bucket, table)
 
 
 def test_scalars_are_arguments_not_structure():
     a, b = _program(1e-3), _program(0.5)
-    assert a.key == b.key and -1e-3 in a.scalars and -0.5 in b.scalars
+    assert a.key == b.key
+    bc1 = 1 - 0.9 ** 3
+    assert -1e-3 / bc1 in a.scalars and -0.5 / bc1 in b.scalars
     source = kernels.source_for(a, "float32")
     assert "0.001" not in source and "0.999" not in source  # no hyperparameter baked into the code
+
+
+def test_scalars_are_recomputed_without_tracing_again():
+    """The traced scalar program gives, for another step and lr, exactly what tracing at those values gives."""
+    a = _program(1e-3)
+    group = {"lr": 0.25, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "amsgrad": False,
+             "decoupled_weight_decay": False}
+    args, writes = a.evaluate(group, 3.0, {})
+    assert list(args) == _program(0.25).scalars and writes == ()
 
 
 def _watch(opt) -> tuple[int, list[int]]:
@@ -85,7 +96,7 @@ def test_first_call_compiles_once_and_reuses():
 
 _CHILD = r"""
 import json, torch, optimlab
-from optimlab.core.fused import kernels
+from optimlab.engine.backends import numba as kernels
 p = torch.randn(50, requires_grad=True)
 opt = optimlab.Adamax([p], weight_decay=0.05)
 for _ in range(3):
@@ -110,7 +121,7 @@ def test_kernels_are_cached_across_processes(tmp_path):
 def test_low_precision_conversions_match_torch():
     from numba import njit
 
-    from optimlab.core.fused.prims import bf16_load, bf16_store, f16_load, f16_store
+    from optimlab.engine.backends.numba.prims import bf16_load, bf16_store, f16_load, f16_store
 
     @njit
     def roundtrip(bits, x, half):
@@ -140,24 +151,28 @@ def test_low_precision_conversions_match_torch():
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_scalar_state_helpers_match_torch_bit_for_bit(dtype):
     """``step += 1`` and NAdam's ``mu_product *= mu`` in one compiled call equal torch's own ops exactly."""
-    from optimlab.core import fused
+    from optimlab.engine.backends.numba import scalar_columns
 
+    fused = scalar_columns()
     g = torch.Generator().manual_seed(0)
     xs = [(torch.rand((), generator=g, dtype=torch.float64) * 3).to(dtype) for _ in range(40)]
     ref = [x.clone() for x in xs]
     for t in range(1, 60):
         mu = 0.9 * (1.0 - 0.5 * 0.96 ** (t * 4e-3))
-        new = fused.scale_scalars(xs, mu)
+        new = fused.scale(xs, mu)
         torch._foreach_mul_(ref, mu)
-        assert new == [r.item() for r in ref] == fused.scalar_values(xs)
+        assert new == [r.item() for r in ref] == fused.values(xs)
     steps = [torch.tensor(float(k), dtype=dtype) for k in range(5)]
-    assert fused.advance_steps(steps) == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert fused.advance(steps) == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert fused.assign(steps, 0.1) and [s.item() for s in steps] == [torch.tensor(0.1, dtype=dtype).item()] * 5
 
 
 def test_scalar_state_helpers_refuse_other_tensors():
-    from optimlab.core import fused
+    from optimlab.engine.backends.numba import scalar_columns
 
+    fused = scalar_columns()
     mixed = [torch.tensor(1.0), torch.tensor(1.0, dtype=torch.float64)]
-    assert fused.scale_scalars(mixed, 0.5) is None and [x.item() for x in mixed] == [1.0, 1.0]
-    assert fused.scalar_values([torch.ones(2)]) is None
-    assert fused.advance_steps([torch.tensor(1, dtype=torch.int64)]) is None
+    assert fused.scale(mixed, 0.5) is None and [x.item() for x in mixed] == [1.0, 1.0]
+    assert fused.values([torch.ones(2)]) is None
+    assert fused.advance([torch.tensor(1, dtype=torch.int64)]) is None
+    assert not fused.assign(mixed, 3.0) and [x.item() for x in mixed] == [1.0, 1.0]

@@ -14,8 +14,9 @@ import torch
 
 import optimlab
 from optimlab import registry
-from optimlab.core import engine, fused
-from optimlab.core.fused import runner, triton_kernels
+from optimlab.engine.backends import numba as fused
+from optimlab.engine.backends.triton import launcher as triton_kernels
+from tests.engine.common import traced
 
 pytest.importorskip("triton", reason="Triton does not install on this platform")
 
@@ -31,10 +32,7 @@ def _program(spec, dtype=torch.float32, **hypers):
     p.grad = torch.randn_like(p)
     opt = spec.make([p], impl="reference", **hypers)
     opt.step()
-    chain = opt.recipe(opt.param_groups[0])
-    (bucket,) = engine.make_buckets(chain, [p], [p.grad], [opt.state[p]])
-    table = runner.prepare(bucket, engine.slot_names(chain))
-    return runner.trace(chain, bucket, table, False), table.storage
+    return traced(opt, [p])
 
 
 def _ops(ptx: str) -> set[str]:

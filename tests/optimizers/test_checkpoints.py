@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from tests.helpers import loss_fn, make_params, max_rel_err, two_groups
-from tests.optimizers.cases import SPEC_IDS, VARIANTS
+from tests.optimizers.cases import SPEC_IDS, VARIANTS, reference, variants
 
 K, STEPS = 20, 45
 
@@ -49,15 +49,15 @@ def _resume(spec, variant, first, second):
 
 @pytest.mark.parametrize("spec,variant", VARIANTS)
 def test_torch_checkpoint_loads_into_optimlab(spec, variant):
-    resumed, straight = _resume(spec, variant, spec.torch_equivalent, spec.torch_equivalent)
-    ours, _ = _resume(spec, variant, spec.torch_equivalent, spec.make)
+    resumed, straight = _resume(spec, variant, reference(spec), reference(spec))
+    ours, _ = _resume(spec, variant, reference(spec), spec.make)
     assert max_rel_err(ours, resumed) <= 1e-10
     assert max_rel_err(ours, straight) <= 1e-10
 
 
 @pytest.mark.parametrize("spec,variant", VARIANTS)
 def test_optimlab_checkpoint_loads_into_torch(spec, variant):
-    theirs, straight = _resume(spec, variant, spec.make, spec.torch_equivalent)
+    theirs, straight = _resume(spec, variant, spec.make, reference(spec))
     assert max_rel_err(theirs, straight) <= 1e-10
 
 
@@ -73,11 +73,11 @@ def test_save_load_continue_is_identical(spec, impl):
 @pytest.mark.parametrize("spec", SPEC_IDS)
 def test_state_keys_are_torchs(spec):
     """After a step, optimlab's per-parameter state has exactly the keys torch.optim creates."""
-    if spec.torch_equivalent is None:
+    if reference(spec) is None:
         pytest.skip(reason="no torch.optim counterpart")
-    for variant in spec.variants:
+    for variant in variants(spec):
         ps_a, ps_b = [torch.randn(3, requires_grad=True)], [torch.randn(3, requires_grad=True)]
-        oa, ob = spec.make(ps_a, **variant), spec.torch_equivalent(ps_b, **variant)
+        oa, ob = spec.make(ps_a, **variant), reference(spec)(ps_b, **variant)
         for ps, o in ((ps_a, oa), (ps_b, ob)):
             loss_fn(ps).backward()
             o.step()

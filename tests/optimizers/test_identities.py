@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import optimlab
+from optimlab import registry
 from tests.helpers import make_params, train
 
 
@@ -78,7 +79,7 @@ def test_adam_is_the_seed_update():
 
 
 def test_adam_defaults_are_the_papers():
-    d = optimlab.Adam.spec.defaults
+    d = registry.get("adam").defaults
     assert (d["lr"], d["betas"], d["eps"]) == (1e-3, (0.9, 0.999), 1e-8)
 
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from tests.helpers import make_params, max_rel_err, train
-from tests.optimizers.cases import TORCH_SPECS, VARIANTS
+from tests.optimizers.cases import TORCH_SPECS, VARIANTS, reference, variants
 
 STEPS = 150
 TOL = 1e-10
@@ -25,7 +25,7 @@ def test_matches_torch_every_step(spec, variant, impl):
     mx = variant.get("maximize", False)
     _, _, ours = train(lambda p, lr: spec.make(p, lr=lr, impl=impl, **variant), init, STEPS, scheduler=_step_lr,
                        maximize=mx)
-    _, _, ref = train(lambda p, lr: spec.torch_equivalent(p, lr=lr, **variant), init, STEPS, scheduler=_step_lr,
+    _, _, ref = train(lambda p, lr: reference(spec)(p, lr=lr, **variant), init, STEPS, scheduler=_step_lr,
                       maximize=mx)
     for t, (a, b) in enumerate(zip(ours, ref)):
         err = max_rel_err(a, b)
@@ -38,7 +38,7 @@ def test_complex_params_match_torch(spec):
     init = make_params(complex_last=True)
     variant = {"maximize": True}
     _, _, ours = train(lambda p, lr: spec.make(p, lr=lr, **variant), init, 60, maximize=True)
-    _, _, ref = train(lambda p, lr: spec.torch_equivalent(p, lr=lr, **variant), init, 60, maximize=True)
+    _, _, ref = train(lambda p, lr: reference(spec)(p, lr=lr, **variant), init, 60, maximize=True)
     assert ours[-1][-1].is_complex()
     assert max_rel_err(ours[-1], ref[-1]) <= TOL
 
@@ -47,14 +47,14 @@ def test_complex_params_match_torch(spec):
 def test_per_group_overrides_match_torch(spec):
     """Each group carries its own hyperparameters (lr, weight decay and the first variant's options)."""
     init = make_params()
-    extra = {k: v for k, v in spec.variants[-1].items() if k != "maximize"}
+    extra = {k: v for k, v in variants(spec)[-1].items() if k != "maximize"}
 
     def groups(ps):
         return [{"params": ps[:1], "weight_decay": 0.05}, {"params": ps[1:], "lr": 0.003, **extra}]
 
     a = [x.clone().requires_grad_() for x in init]
     b = [x.clone().requires_grad_() for x in init]
-    oa, ob = spec.make(groups(a), lr=0.01), spec.torch_equivalent(groups(b), lr=0.01)
+    oa, ob = spec.make(groups(a), lr=0.01), reference(spec)(groups(b), lr=0.01)
     from tests.helpers import loss_fn
 
     for _ in range(50):

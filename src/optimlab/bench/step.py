@@ -152,10 +152,11 @@ def _contenders(spec, params, torch_flags=("foreach", "fused")) -> dict[str, tor
     """optimlab (auto) and the torch paths that exist for this optimizer (each with its own state);
     the flag ``"default"`` is torch's own choice (the for-loop on CPU)."""
     out = {"optimlab": spec.make(params)}
-    if spec.torch_equivalent is not None:
+    reference = spec.reference_factory()
+    if reference is not None and spec.reference.startswith("torch.optim."):
         for flag in torch_flags:
             try:
-                opt = spec.torch_equivalent(params, **({} if flag == "default" else {flag: True}))
+                opt = reference(params, **({} if flag == "default" else {flag: True}))
                 opt.step()  # torch rejects unsupported fused configurations at the first step
             except (RuntimeError, TypeError, ValueError):
                 continue
@@ -206,20 +207,20 @@ def _stream_kernel(opt: torch.optim.Optimizer, params: list[torch.Tensor], backe
     """
     import numpy as np
 
-    from optimlab.core import engine
-    from optimlab.core.fused.runner import prepare
-    from optimlab.core.fused.trace import Program
+    from optimlab.engine.backends.kernel import prepare
+    from optimlab.engine.state import Bucket
+    from optimlab.engine.trace import Program
 
     p0 = params[0]
     states = [opt.state[p] for p in params]
     slots = [k for k, v in states[0].items() if torch.is_tensor(v) and v.dim() and v.numel() == p0.numel()]
-    bucket = engine.Bucket(params, [p.grad for p in params], states, 1, (), {}, ())
+    bucket = Bucket(params, [p.grad for p in params], states, 1.0, (), {}, ())
     table = prepare(bucket, slots, backend)
     program = Program(table.buffers, np.dtype("float32"))
     grad = program.inputs["grad"]
     for name in ("param", *slots):
         sym = program.inputs[name]
-        sym.ref = program.emit("axpy", (sym, grad), 0.0)
+        sym.ref = program.emit("add", (sym, grad), 0.0, has_scalar=True)
     kernel = backend.kernel_for(program, table.storage)
     scalars = np.array(program.scalars, np.float32)
     return lambda: kernel(table.addrs, table.sizes, scalars, p0.device)
@@ -279,7 +280,7 @@ def tiny_overhead(names: list[str], reps: int, warmup: int, log: Callable[[str],
                   device: torch.device = torch.device("cpu")) -> dict[str, dict[str, float]]:
     """Median microseconds per step of one optimizer holding one 2-element tensor (the visual lab's case:
     there the step is all overhead), for torch.optim's paths and for every optimlab ``impl``."""
-    impls = [_backend(device).impl if i == "kernel" else i for i in TINY_IMPLS]
+    impls = [_backend(device).name if i == "kernel" else i for i in TINY_IMPLS]
     out: dict[str, dict[str, float]] = {}
     log("\nper-step overhead, one 2-element tensor (µs/step, median of "
         f"{reps}; torch-default is torch's own choice, the for-loop on CPU):")
@@ -305,8 +306,8 @@ t0 = time.perf_counter()
 import torch
 torch.set_num_threads(1)
 from optimlab import registry
-from optimlab.core import engine, fused
-fused.available()
+from optimlab.engine.backends import numba
+numba.available()
 t_import = time.perf_counter() - t0
 out = {"import_s": t_import}
 device = torch.device(sys.argv[2])
@@ -350,9 +351,9 @@ def first_step_cost(names: list[str], log: Callable[[str], None],
 
 def _backend(device: torch.device):
     """The generated-kernel family that runs (and streams the roofline) on ``device``."""
-    from optimlab.core.fused import runner
+    from optimlab.engine.backends.kernel import backend_for
 
-    return runner.backend_for(device)
+    return backend_for(device)
 
 
 def _check_device(device: str) -> torch.device:

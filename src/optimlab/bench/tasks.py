@@ -25,7 +25,7 @@ from torch import Tensor, nn
 
 from optimlab.bench import datasets, models
 from optimlab import divergence
-from optimlab.core.validation import POSITIVE_INT
+from optimlab.validation import POSITIVE_INT
 
 OptimizerLike = Any  # a registry name, or callable(params, lr, **hypers) -> torch.optim.Optimizer
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 
-from optimlab.core.validation import Integer
+from optimlab.validation import Integer
 from optimlab.lab import racers as _racers
 from optimlab.lab import surfaces as _surfaces
 from optimlab.lab.cache import TrajectoryCache, open_cache

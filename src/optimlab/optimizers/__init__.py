@@ -1,7 +1,5 @@
-"""The optimizer family. Importing this package registers every optimizer in the registry."""
+"""The optimizer family: one module per optimizer (presets beside their parent).
 
-from optimlab.optimizers.sgd import NAG, SGD, Momentum
-from optimlab.optimizers.adagrad import Adadelta, Adagrad, RMSprop
-from optimlab.optimizers.adam import Adam, Adamax, AdamW, NAdam
-
-__all__ = ["SGD", "Momentum", "NAG", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "NAdam", "Adamax"]
+Nothing here lists them: :mod:`optimlab.catalog` discovers every module of this package and every
+:class:`optimlab.Optimizer` subclass in it that has a registry ``name``. Adding an optimizer is adding a file.
+"""

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from optimlab import __version__, registry
-from optimlab.core.validation import LR_RANGE, Integer
+from optimlab.validation import LR_RANGE, Integer
 from optimlab.report import experiments as _experiments
 from optimlab.report import table
 from optimlab.report.schema import SCHEMA, validate

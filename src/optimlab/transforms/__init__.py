@@ -1,4 +1,4 @@
-"""The building blocks optimizers are chained from (see :mod:`optimlab.core.transform`)."""
+"""The building blocks optimizers are chained from (see :mod:`optimlab.rules`)."""
 
 from optimlab.transforms.adaptive import (
     ScaleByAdadelta,
@@ -8,18 +8,18 @@ from optimlab.transforms.adaptive import (
     ScaleByNadam,
     ScaleByRms,
 )
+from optimlab.transforms.descent import Descend
 from optimlab.transforms.momentum import Trace
-from optimlab.transforms.scale import ScaleByLearningRate
 from optimlab.transforms.weight_decay import CoupledWeightDecay, DecoupledWeightDecay, weight_decay
 
 __all__ = [
     "CoupledWeightDecay",
     "DecoupledWeightDecay",
+    "Descend",
     "ScaleByAdadelta",
     "ScaleByAdagrad",
     "ScaleByAdam",
     "ScaleByAdamax",
-    "ScaleByLearningRate",
     "ScaleByNadam",
     "ScaleByRms",
     "Trace",

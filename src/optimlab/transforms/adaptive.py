@@ -1,34 +1,27 @@
 """Per-coordinate adaptive scalings: Adagrad → RMSProp → AdaDelta, and Adam with its variants.
 
-The shared pieces (exponential averages, the bias-corrected RMS denominator) are small functions so
-that RMSprop, AdaDelta, Adam, NAdam and Adamax each reuse them instead of restating them.
+Each is written in torch.optim's order of operations (``m.lerp_(g, 1-β1)``, ``v.mul_(β2).addcmul_(g, g,
+value=1-β2)``, ``denom = (sqrt(v) / sqrt(1-β2^t)) + ε``, …), so the reference path reproduces torch.optim's
+numbers bit for bit; the shared pieces are small functions that each transform reuses.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+from typing import Any
 
-from optimlab.core.transform import ScalarSlot, Slot, Transform
-
-
-def ema_(ops, avg, u, beta: float):
-    r""":math:`a \leftarrow \beta a + (1-\beta) u` (in place on ``avg``)."""
-    return ops.lerp_(avg, u, 1.0 - beta)
+from optimlab.rules import ScalarSlot, Slot, Term, Transform
 
 
-def ema_sq_(ops, avg_sq, u, beta: float):
-    r""":math:`s \leftarrow \beta s + (1-\beta) u^2` (in place on ``avg_sq``)."""
-    ops.mul_(avg_sq, beta)
-    return ops.addcmul_(avg_sq, u, u, value=1.0 - beta)
+def ema_(ops, avg, u, beta):
+    r""":math:`a \leftarrow \beta a + (1-\beta) u`, as ``avg.lerp_(u, 1 - beta)`` (in place on ``avg``)."""
+    return ops.lerp_(avg, u, 1 - beta)
 
 
-def rms_denominator(ops, avg_sq, eps: float, bias_correction: float = 1.0):
-    r"""A new list :math:`\sqrt{s / c} + \epsilon` with :math:`c` the bias correction."""
-    denom = ops.sqrt(avg_sq)
-    if bias_correction != 1.0:
-        ops.mul_(denom, 1.0 / math.sqrt(bias_correction))
-    return ops.add_scalar_(denom, eps)
+def ema_sq_(ops, avg_sq, u, beta):
+    r""":math:`s \leftarrow \beta s + (1-\beta) u^2`, as ``avg_sq.mul_(beta).addcmul_(u, u, value=1 - beta)``."""
+    ops.scale_(avg_sq, beta)
+    return ops.addcmul_(avg_sq, u, u, 1 - beta)
 
 
 @dataclass(repr=False)
@@ -36,26 +29,24 @@ class ScaleByAdagrad(Transform):
     r"""Adagrad (Duchi, Hazan & Singer, 2011).
 
     .. math::
-        s_t = s_{t-1} + u_t^2, \qquad u \leftarrow \frac{u_t}{(\sqrt{s_t} + \epsilon)\,(1 + (t-1)\,\delta)}
+        s_t = s_{t-1} + u_t^2, \qquad u \leftarrow \frac{1}{1 + (t-1)\,\delta}\,\frac{u_t}{\sqrt{s_t} + \epsilon}
 
     with :math:`s_0` = ``initial_accumulator_value`` and :math:`\delta` = ``lr_decay``.
     """
 
-    lr_decay: float = 0.0
-    eps: float = 1e-10
-    initial_accumulator_value: float = 0.0
+    lr_decay: Any = 0.0
+    eps: Any = 1e-10
+    initial_accumulator_value: Any = 0.0
+    step_counter = True
 
     @property
     def slots(self):
         return (Slot("sum", self.initial_accumulator_value),)
 
     def apply(self, ops, u, ctx):
-        acc = ctx.state["sum"]
-        ops.addcmul_(acc, u, u, value=1.0)
-        out = ops.div(u, rms_denominator(ops, acc, self.eps))
-        if self.lr_decay:
-            ops.mul_(out, 1.0 / (1.0 + (ctx.step - 1) * self.lr_decay))
-        return out
+        acc = ops.addcmul_(ctx.state["sum"], u, u, 1)
+        std = ops.add_scalar_(ops.sqrt(acc), self.eps)
+        return (Term(u, std, 1.0, 1 + (ctx.step - 1) * self.lr_decay),)
 
 
 @dataclass(repr=False)
@@ -70,9 +61,10 @@ class ScaleByRms(Transform):
     where the bracketed term is subtracted only when ``centered``.
     """
 
-    alpha: float = 0.99
-    eps: float = 1e-8
+    alpha: Any = 0.99
+    eps: Any = 1e-8
     centered: bool = False
+    step_counter = True
 
     @property
     def slots(self):
@@ -82,11 +74,10 @@ class ScaleByRms(Transform):
         sq = ema_sq_(ops, ctx.state["square_avg"], u, self.alpha)
         if self.centered:
             mean = ema_(ops, ctx.state["grad_avg"], u, self.alpha)
-            var = ops.addcmul(sq, mean, mean, value=-1.0)
-            denom = ops.add_scalar_(ops.sqrt_(var), self.eps)
+            avg = ops.sqrt_(ops.addcmul(sq, mean, mean, -1))
         else:
-            denom = rms_denominator(ops, sq, self.eps)
-        return ops.div(u, denom)
+            avg = ops.sqrt(sq)
+        return (Term(u, ops.add_scalar_(avg, self.eps)),)
 
 
 @dataclass(repr=False)
@@ -99,17 +90,17 @@ class ScaleByAdadelta(Transform):
         a_t = \rho a_{t-1} + (1-\rho) \Delta_t^2, \quad u \leftarrow \Delta_t
     """
 
-    rho: float = 0.9
-    eps: float = 1e-6
+    rho: Any = 0.9
+    eps: Any = 1e-6
     slots = (Slot("square_avg"), Slot("acc_delta"))
+    step_counter = True
 
     def apply(self, ops, u, ctx):
         sq = ema_sq_(ops, ctx.state["square_avg"], u, self.rho)
         acc = ctx.state["acc_delta"]
         std = ops.sqrt_(ops.add_scalar(sq, self.eps))
         delta = ops.sqrt_(ops.add_scalar(acc, self.eps))
-        ops.div_(delta, std)
-        ops.mul_tensors_(delta, u)
+        ops.mul_(ops.div_(delta, std), u)
         ema_sq_(ops, acc, delta, self.rho)
         return delta
 
@@ -120,16 +111,16 @@ class ScaleByAdam(Transform):
 
     .. math::
         m_t = \beta_1 m_{t-1} + (1-\beta_1) u_t, \quad v_t = \beta_2 v_{t-1} + (1-\beta_2) u_t^2, \quad
-        \hat m_t = \frac{m_t}{1-\beta_1^t}, \quad \hat v_t = \frac{v_t}{1-\beta_2^t}, \quad
-        u \leftarrow \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
+        u \leftarrow \frac{1}{1-\beta_1^t}\,\frac{m_t}{\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon}
 
     With ``amsgrad``, :math:`v_t` in the denominator is replaced by its running maximum.
     """
 
-    b1: float = 0.9
-    b2: float = 0.999
-    eps: float = 1e-8
+    b1: Any = 0.9
+    b2: Any = 0.999
+    eps: Any = 1e-8
     amsgrad: bool = False
+    step_counter = True
 
     @property
     def slots(self):
@@ -141,9 +132,9 @@ class ScaleByAdam(Transform):
         v = ema_sq_(ops, ctx.state["exp_avg_sq"], u, self.b2)
         if self.amsgrad:
             v = ops.maximum_(ctx.state["max_exp_avg_sq"], v)
-        denom = rms_denominator(ops, v, self.eps, 1.0 - self.b2**ctx.step)
-        out = ops.div(m, denom)
-        return ops.mul_(out, 1.0 / (1.0 - self.b1**ctx.step))
+        bias_correction2_sqrt = (1 - self.b2 ** ctx.step) ** 0.5
+        denom = ops.add_scalar_(ops.div_scalar_(ops.sqrt(v), bias_correction2_sqrt), self.eps)
+        return (Term(m, denom, 1.0, 1 - self.b1 ** ctx.step),)
 
 
 @dataclass(repr=False)
@@ -158,25 +149,25 @@ class ScaleByNadam(Transform):
     with :math:`m_t, v_t` Adam's moments and :math:`\psi` = ``momentum_decay``.
     """
 
-    b1: float = 0.9
-    b2: float = 0.999
-    eps: float = 1e-8
-    momentum_decay: float = 4e-3
+    b1: Any = 0.9
+    b2: Any = 0.999
+    eps: Any = 1e-8
+    momentum_decay: Any = 4e-3
     slots = (Slot("exp_avg"), Slot("exp_avg_sq"))
     scalar_slots = (ScalarSlot("mu_product", 1.0),)
-
-    def _mu(self, t: int) -> float:
-        return self.b1 * (1.0 - 0.5 * 0.96 ** (t * self.momentum_decay))
+    step_counter = True
 
     def apply(self, ops, u, ctx):
-        mu, mu_next = self._mu(ctx.step), self._mu(ctx.step + 1)
+        t = ctx.step
+        bias_correction2 = 1 - self.b2 ** t
+        mu = self.b1 * (1.0 - 0.5 * (0.96 ** (t * self.momentum_decay)))
+        mu_next = self.b1 * (1.0 - 0.5 * (0.96 ** ((t + 1) * self.momentum_decay)))
         mu_product = ctx.scale_scalar_("mu_product", mu)
         m = ema_(ops, ctx.state["exp_avg"], u, self.b1)
         v = ema_sq_(ops, ctx.state["exp_avg_sq"], u, self.b2)
-        denom = rms_denominator(ops, v, self.eps, 1.0 - self.b2**ctx.step)
-        out = ops.div(u, denom)
-        ops.mul_(out, (1.0 - mu) / (1.0 - mu_product))
-        return ops.addcdiv_(out, m, denom, value=mu_next / (1.0 - mu_product * mu_next))
+        denom = ops.add_scalar_(ops.sqrt_(ops.div_scalar(v, bias_correction2)), self.eps)
+        return (Term(u, denom, 1.0 - mu, 1.0 - mu_product),
+                Term(m, denom, mu_next, 1.0 - mu_product * mu_next))
 
 
 @dataclass(repr=False)
@@ -186,17 +177,16 @@ class ScaleByAdamax(Transform):
     .. math::
         m_t = \beta_1 m_{t-1} + (1-\beta_1) u_t, \quad
         n_t = \max(\beta_2 n_{t-1}, |u_t| + \epsilon), \quad
-        u \leftarrow \frac{m_t}{(1-\beta_1^t)\, n_t}
+        u \leftarrow \frac{1}{1-\beta_1^t}\,\frac{m_t}{n_t}
     """
 
-    b1: float = 0.9
-    b2: float = 0.999
-    eps: float = 1e-8
+    b1: Any = 0.9
+    b2: Any = 0.999
+    eps: Any = 1e-8
     slots = (Slot("exp_avg"), Slot("exp_inf"))
+    step_counter = True
 
     def apply(self, ops, u, ctx):
         m = ema_(ops, ctx.state["exp_avg"], u, self.b1)
-        norm = ops.mul_(ctx.state["exp_inf"], self.b2)
-        ops.maximum_(norm, ops.add_scalar_(ops.abs(u), self.eps))
-        out = ops.div(m, norm)
-        return ops.mul_(out, 1.0 / (1.0 - self.b1**ctx.step))
+        norm = ops.maximum_(ops.scale_(ctx.state["exp_inf"], self.b2), ops.add_scalar_(ops.abs(u), self.eps))
+        return (Term(m, norm, 1.0, 1 - self.b1 ** ctx.step),)

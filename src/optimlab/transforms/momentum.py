@@ -3,34 +3,36 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from optimlab.core.transform import Slot, Transform
+from optimlab.rules import Slot, Transform, accumulate_, materialize
 
 
 @dataclass(repr=False)
 class Trace(Transform):
-    r"""Momentum buffer (Polyak 1964; Nesterov as in Sutskever et al., 2013).
+    r"""Momentum buffer (Polyak 1964; Nesterov as in Sutskever et al., 2013), as torch.optim's SGD.
 
     .. math::
         b_t = \mu\, b_{t-1} + (1 - d)\, u_t \quad (b_1 = u_1), \qquad
         u \leftarrow \begin{cases} u_t + \mu\, b_t & \text{Nesterov} \\ b_t & \text{otherwise} \end{cases}
 
-    ``d`` is the dampening. The buffer starts as the first update, as in torch.optim's SGD; with
-    ``d = 0`` that equals starting from zeros (torch's RMSprop), so both reuse this transform.
+    ``d`` is the dampening. The buffer starts as the first update (torch's SGD); with ``d = 0`` that
+    equals starting from zeros (torch's RMSprop, whose incoming update is a deferred ``g / avg``: it is
+    accumulated with ``addcdiv_``, as torch does).
     """
 
-    momentum: float
-    dampening: float = 0.0
+    momentum: Any
+    dampening: Any = 0.0
     nesterov: bool = False
     slots = (Slot("momentum_buffer"),)
 
     def apply(self, ops, u, ctx):
         buf = ctx.state["momentum_buffer"]
         if ctx.fresh:
-            ops.copy_(buf, u)
+            ops.copy_(buf, materialize(ops, u))
         else:
-            ops.mul_(buf, self.momentum)
-            ops.add_(buf, u, alpha=1.0 - self.dampening)
+            ops.scale_(buf, self.momentum)
+            accumulate_(ops, buf, u, 1 - self.dampening)
         if self.nesterov:
-            return ops.add(u, buf, alpha=self.momentum)
+            return ops.add(materialize(ops, u), buf, self.momentum)
         return list(buf)

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from optimlab.core.transform import Transform
+from optimlab.rules import Transform
 
 
 @dataclass(repr=False)
 class CoupledWeightDecay(Transform):
     r"""L2 regularisation folded into the gradient: :math:`u \leftarrow u + \lambda\,\theta`."""
 
-    weight_decay: float
+    weight_decay: Any
 
     def apply(self, ops, u, ctx):
-        return ops.add(u, ctx.params, alpha=self.weight_decay)
+        return ops.add(u, ctx.params, self.weight_decay)
 
 
 @dataclass(repr=False)
@@ -25,16 +26,16 @@ class DecoupledWeightDecay(Transform):
     the update direction passes through unchanged.
     """
 
-    lr: float
-    weight_decay: float
+    lr: Any
+    weight_decay: Any
 
     def apply(self, ops, u, ctx):
-        ops.mul_(ctx.params, 1.0 - self.lr * self.weight_decay)
+        ops.scale_(ctx.params, 1 - self.lr * self.weight_decay)
         return u
 
 
-def weight_decay(lr: float, weight_decay: float, decoupled: bool = False) -> Transform | None:
+def weight_decay(lr: Any, weight_decay: Any, decoupled: bool = False) -> Transform | None:
     """The weight-decay link of a chain: ``None`` when disabled, else coupled or decoupled."""
-    if not weight_decay:
+    if weight_decay == 0:
         return None
     return DecoupledWeightDecay(lr, weight_decay) if decoupled else CoupledWeightDecay(weight_decay)

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from optimlab.core.validation import Integer
+from optimlab.validation import Integer
 from optimlab.tune.study import DEFAULT_STALE_AFTER, check_storage, mask_url, sqlite_url
 
 METHODS = ("grid", "halving")

@@ -14,7 +14,7 @@ import math
 import os
 from pathlib import Path
 
-from optimlab.core.validation import Integer
+from optimlab.validation import Integer
 
 
 def _floats(text: str, what: str) -> list[float]:

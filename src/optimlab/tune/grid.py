@@ -15,7 +15,7 @@ import math
 import statistics
 from typing import Any, Mapping, Sequence
 
-from optimlab.core.validation import LR_RANGE
+from optimlab.validation import LR_RANGE
 
 
 def _positive_finite(x: Any) -> bool:

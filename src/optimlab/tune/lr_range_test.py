@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from optimlab.core.validation import Integer, LrRange
+from optimlab.validation import Integer, LrRange
 
 
 def range_test(task, optimizer: str, lr_min: float = 1e-6, lr_max: float = 10.0, steps: int = 100,

@@ -24,8 +24,11 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from optimlab.core.fused import kernels, triton_codegen
-from optimlab.core.fused.trace import Program
+from pathlib import Path
+
+from optimlab.engine.backends import cache
+from optimlab.engine.backends.triton import codegen as triton_codegen
+from optimlab.engine.trace import Program
 
 BLOCK = 1024
 """Elements per program instance (8 per thread with 4 warps)."""
@@ -61,15 +64,17 @@ def unavailable_reason(device: torch.device) -> str | None:
     return _import_reason()
 
 
-_VERSION = kernels.code_version("triton_codegen.py", "trace.py", "triton_kernels.py")
+_HERE = Path(__file__).parent
+_VERSION = cache.code_version(_HERE / "codegen.py", _HERE / "launcher.py", _HERE.parent.parent / "trace.py",
+                              _HERE.parent.parent.parent / "rules" / "ops.py")
 _KERNELS: dict[tuple, "Launcher"] = {}
 
 
 def kernel_for(program: Program, storage: str) -> "Launcher":
     """The launcher of the Triton kernel for ``program``'s structure over ``storage`` tensors."""
     key = (program.key, storage, interpreting())  # the interpreter wraps kernels at definition time
-    return kernels.memoised(_KERNELS, key, lambda: Launcher(
-        kernels.load_module(triton_codegen.generate(program, storage), "triton", _VERSION).kernel))
+    return cache.memoised(_KERNELS, key, lambda: Launcher(
+        cache.load_module(triton_codegen.generate(program, storage), "triton", _VERSION).kernel))
 
 
 def block_map(sizes: np.ndarray, block: int = BLOCK) -> tuple[np.ndarray, np.ndarray]:
@@ -126,7 +131,7 @@ def compile_offline(program: Program, storage: str, aligned: bool = True, capabi
     kernel = kernel_for(program, storage).kernel
     scalar = triton_codegen.STORAGE[storage][2]
     signature = {"addrs": "*i64", "rows": "*i32", "blocks": "*i32", "sizes": "*i64",
-                 **{f"s{k}": scalar for k in range(len(program.scalars))},
+                 **{f"s{k}": scalar for k in range(len(program.args))},
                  "NBUF": "constexpr", "BLOCK": "constexpr", "ALIGNED": "constexpr"}
     constexprs = {"NBUF": len(program.buffers), "BLOCK": BLOCK, "ALIGNED": aligned}
     source = ASTSource(fn=kernel, signature=signature, constexprs=constexprs)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import carray, njit, types
 
-from optimlab.core.fused.prims import ptr_f32, ptr_f64
+from optimlab.engine.backends.numba.prims import ptr_f32, ptr_f64
 
 
 @njit("float64[::1](int64[::1], boolean, float64, float64)", cache=True, nogil=True)
@@ -35,3 +35,14 @@ def update(addrs, is_f64, scale, shift):
                 c32[0] += types.float32(shift)
             out[i] = c32[0]
     return out
+
+
+@njit("void(int64[::1], boolean, float64)", cache=True, nogil=True)
+def assign(addrs, is_f64, value):
+    """``x <- value`` (rounded to the tensor's dtype) on each 0-d tensor at ``addrs``."""
+    v32 = types.float32(value)
+    for i in range(addrs.shape[0]):
+        if is_f64:
+            carray(ptr_f64(addrs[i]), 1)[0] = value
+        else:
+            carray(ptr_f32(addrs[i]), 1)[0] = v32

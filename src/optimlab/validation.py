@@ -2,7 +2,9 @@
 
 A constraint is a small callable object: ``check(name, value)`` returns the value (possibly normalised,
 e.g. a list of betas becomes a tuple) or raises ``ValueError`` naming the argument, the value and the
-allowed set. Optimizer specs declare one constraint per hyperparameter; the adapter runs them for the
+allowed set. ``check(name, value, label)`` words the message as torch.optim does (``label="learning
+rate"``: "Invalid learning rate: -1 (lr=-1); allowed: ...") so that code matching torch's messages keeps
+working. Optimizer specs declare one constraint per hyperparameter; the adapter runs them for the
 defaults and for every param group.
 """
 
@@ -14,6 +16,17 @@ from numbers import Integral, Real
 from typing import Any
 
 import torch
+
+
+def _shown(value: Any) -> str:
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def invalid(name: str, value: Any, allowed: str, label: str | None = None) -> ValueError:
+    """The error every constraint raises: ``Invalid <label>: <value> (<name>=<value>); allowed: <allowed>``."""
+    shown = _shown(value)
+    head = f"Invalid {label}: {shown} ({name}={shown})" if label else f"Invalid {name}: {shown}"
+    return ValueError(f"{head}; allowed: {allowed}")
 
 
 def _as_real(name: str, value: Any) -> float:
@@ -52,10 +65,10 @@ class Interval:
             return False
         return True
 
-    def __call__(self, name: str, value: Any) -> Any:
+    def __call__(self, name: str, value: Any, label: str | None = None) -> Any:
         x = _as_real(name, value)
         if not self.contains(x):
-            raise ValueError(f"Invalid {name}: {value!r}; allowed: {self.describe()}")
+            raise invalid(name, value, self.describe(), label)
         return value
 
 
@@ -69,9 +82,9 @@ class Boolean:
     def describe(self) -> str:
         return "True or False"
 
-    def __call__(self, name: str, value: Any) -> Any:
+    def __call__(self, name: str, value: Any, label: str | None = None) -> Any:
         if not isinstance(value, bool):
-            raise ValueError(f"Invalid {name}: {value!r}; allowed: {self.describe()}")
+            raise invalid(name, value, self.describe(), label)
         return value
 
 
@@ -82,9 +95,9 @@ class Choice:
     def describe(self) -> str:
         return "one of " + ", ".join(repr(o) for o in self.options)
 
-    def __call__(self, name: str, value: Any) -> Any:
-        if value not in self.options:
-            raise ValueError(f"Invalid {name}: {value!r}; allowed: {self.describe()}")
+    def __call__(self, name: str, value: Any, label: str | None = None) -> Any:
+        if isinstance(value, torch.Tensor) or value not in self.options:
+            raise invalid(name, value, self.describe(), label)
         return value
 
 
@@ -97,13 +110,16 @@ class Pair:
     def describe(self) -> str:
         return f"a pair (b1, b2), each {self.each.describe()}"
 
-    def __call__(self, name: str, value: Any) -> Any:
+    def __call__(self, name: str, value: Any, label: str | None = None) -> Any:
         if isinstance(value, (str, bytes, torch.Tensor)) or not hasattr(value, "__len__") or len(value) != 2:
-            raise ValueError(f"Invalid {name}: {value!r}; allowed: {self.describe()}")
+            raise invalid(name, value, self.describe())
         for i, v in enumerate(value):
             x = _as_real(f"{name}[{i}]", v)
             if not self.each.contains(x):
-                raise ValueError(f"Invalid {name}[{i}]: {v!r} in {name}={value!r}; allowed: {self.describe()}")
+                raise invalid(f"{name}[{i}]", v, self.describe(), label.format(i=i) if label else None)
+        kinds = {isinstance(v, torch.Tensor) for v in value}
+        if len(kinds) != 1:  # torch.optim: both numbers or both tensors
+            raise invalid(name, value, self.describe() + ", both numbers or both one-element tensors")
         return tuple(value)
 
 
@@ -118,10 +134,10 @@ class Integer:
         return f"an integer >= {self.minimum}" if self.maximum is None else \
             f"an integer in [{self.minimum}, {self.maximum}]"
 
-    def __call__(self, name: str, value: Any) -> int:
+    def __call__(self, name: str, value: Any, label: str | None = None) -> int:
         if (isinstance(value, bool) or not isinstance(value, Integral) or value < self.minimum
                 or (self.maximum is not None and value > self.maximum)):
-            raise ValueError(f"Invalid {name}: {value!r}; allowed: {self.describe()}")
+            raise invalid(name, value, self.describe(), label)
         return int(value)
 
 

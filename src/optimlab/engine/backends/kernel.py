@@ -1,13 +1,13 @@
-"""``impl="fused"`` (numba, CPU) and ``impl="triton"`` (CUDA): one generated kernel call per bucket.
+"""The generated-kernel backends: ``impl="fused"`` (numba, CPU) and ``impl="triton"`` (CUDA).
 
-Both run the same traced program through a :class:`Backend` — its code generator, kernel cache and
-launch; everything else here is shared. :func:`fits` (the ``"auto"`` check) validates every tensor of
-a bucket — on the backend's device, dense, plain
-``torch.Tensor``/``Parameter``, a supported dtype, state shaped and typed like its parameter — and
-builds the table of addresses the kernel walks (no numpy arrays per tensor, no Python loop around the
-kernel). :func:`run` traces the chain (through :func:`optimlab.core.engine.apply_chain`, as every
-implementation does), fetches the kernel for the traced structure and calls it once with the table and
-the scalar arguments.
+Both run the traced program (:mod:`optimlab.engine.trace`) through a :class:`KernelBackend` — its code
+generator and launch; everything else here is shared. :meth:`KernelBackend.unfit` (the ``"auto"`` check)
+validates every tensor of a bucket — on the backend's device, dense, plain ``torch.Tensor``/``Parameter``,
+a supported dtype, state shaped and typed like its parameter — and builds the table of addresses the
+kernel walks (no numpy arrays per tensor, no Python loop around the kernel). :meth:`KernelBackend.run`
+fetches the program for the rule's structure (traced once, through
+:func:`optimlab.engine.chain.apply_chain` as every implementation runs it), re-evaluates its scalar
+arguments for this step and these hyperparameters, and calls the kernel once with the table.
 
 Layouts: the kernel walks each row's memory in address order, which is right whenever every tensor of
 the row is dense (no gaps, no overlap) with the parameter's strides — contiguous, but also transposed or
@@ -30,10 +30,14 @@ import numpy as np
 import torch
 from torch.autograd.graph import increment_version
 
-from optimlab.core import engine, fused
-from optimlab.core.fused import columns, triton_kernels
-from optimlab.core.fused.codegen import compute_dtype
-from optimlab.core.fused.trace import Program, TraceOps
+from optimlab.engine import scalars as scalar_state
+from optimlab.engine.backends import Backend, columns
+from optimlab.engine.backends import numba as numba_backend
+from optimlab.engine.backends.triton import launcher as triton_launcher
+from optimlab.engine.chain import apply_chain
+from optimlab.engine.job import Job
+from optimlab.engine.state import Bucket, counts_steps, slot_names
+from optimlab.engine.trace import Program, TraceOps
 
 # param dtype -> (kernel storage, elements per tensor element)
 STORAGE = {
@@ -63,50 +67,6 @@ class Table:
 
 class Unfit(Exception):
     """A bucket the fused kernel cannot run; the message says why."""
-
-
-class Backend(NamedTuple):
-    """A kernel family: the engine implementation's name, why it cannot run a device's tensors (None if
-    it can), the kernel for a traced program, called as ``kernel(addrs, sizes, scalars, device)``, and
-    the device types ``impl="auto"`` may give it."""
-
-    impl: str
-    unavailable_reason: Callable[[torch.device], str | None]
-    kernel_for: Callable[[Program, str], Callable]
-    auto_devices: tuple[str, ...]
-
-
-def _numba_reason(device: torch.device) -> str | None:
-    if device.type != "cpu":
-        return f"no fused kernel for device {device.type} (the numba kernels are CPU-only; CUDA tensors take impl='triton')"
-    return fused.unavailable_reason()
-
-
-@functools.lru_cache(maxsize=None)
-def _numba_launcher(kernel) -> Callable:
-    return lambda addrs, sizes, scalars, device: kernel(addrs, sizes, scalars)
-
-
-def _numba_kernel_for(program: Program, storage: str) -> Callable:
-    from optimlab.core.fused.kernels import kernel_for
-
-    return _numba_launcher(kernel_for(program, storage))
-
-
-NUMBA = Backend("fused", _numba_reason, _numba_kernel_for, ("cpu",))
-TRITON = Backend("triton", triton_kernels.unavailable_reason, triton_kernels.kernel_for, ("cuda",))
-"""Triton also runs CPU tensors under its interpreter (``TRITON_INTERPRET=1``), but only when forced: that is
-for tests, far too slow to be chosen."""
-BACKENDS = (NUMBA, TRITON)
-
-
-def backend_for(device: torch.device) -> Backend:
-    """The kernel family ``impl="auto"`` gives ``device``'s tensors."""
-    for backend in BACKENDS:
-        if device.type in backend.auto_devices:
-            return backend
-    raise ValueError(f"Invalid device: {str(device)!r}; allowed: "
-                     + ", ".join(d for b in BACKENDS for d in b.auto_devices) + " (the generated kernels)")
 
 
 _data_ptr, _numel, _is_contiguous = torch.Tensor.data_ptr, torch.Tensor.numel, torch.Tensor.is_contiguous
@@ -199,7 +159,7 @@ def _in_row_layout(t: torch.Tensor, p: torch.Tensor) -> bool:
     return t.is_contiguous()
 
 
-def prepare(bucket: engine.Bucket, slots: list[str], backend: Backend = NUMBA) -> Table:
+def prepare(bucket: Bucket, slots: list[str], backend: "KernelBackend") -> Table:
     """Validate the bucket and build its :class:`Table`; raises :class:`Unfit` with the reason.
 
     The bucket already shares one device and dtype. A gradient always has its parameter's dtype,
@@ -248,29 +208,6 @@ def prepare(bucket: engine.Bucket, slots: list[str], backend: Backend = NUMBA) -
     return Table(storage, ("param", "grad", *slots), addrs, n, [ts for _, ts, _, _ in found], staged, row_sizes)
 
 
-def _fits(backend: Backend, bucket: engine.Bucket) -> str | None:
-    """``impl="auto"`` check: None if the backend's kernel runs this bucket (its table is kept), else why not."""
-    device = bucket.device
-    if device.type not in backend.auto_devices:
-        return (backend.unavailable_reason(device)
-                or f"it runs {device.type} tensors only when forced (impl={backend.impl!r})")
-    try:
-        bucket.prepared[backend.impl] = prepare(bucket, engine.slot_names(bucket.chain), backend)
-    except Unfit as exc:
-        return str(exc)
-    return None
-
-
-def trace(chain: engine.Chain, bucket: engine.Bucket, table: Table, maximize: bool) -> Program:
-    """Run the chain on symbols (side effects on scalar state, like ``mu_product``, happen for real)."""
-    program = Program(table.buffers, np.dtype(compute_dtype(table.storage)))
-    syms = program.inputs
-    slots = {name: [syms[name]] for name in table.buffers[2:]}
-    engine.apply_chain(TraceOps(program), chain, [syms["param"]], [syms["grad"]], slots, bucket.states,
-                       bucket.step, bucket.fresh, bucket.scalars, maximize)
-    return program
-
-
 def _run_staged_row(kernel, table: Table, r: int, cols: list[int], written: list[int], scalars: np.ndarray,
                     device: torch.device) -> None:
     """Run row ``r`` alone, its tensors of another layout copied into the row's layout and back."""
@@ -288,28 +225,126 @@ def _run_staged_row(kernel, table: Table, r: int, cols: list[int], written: list
             table.columns[c][r].copy_(copy)
 
 
-def _run(backend: Backend, chain: engine.Chain, bucket: engine.Bucket, maximize: bool) -> None:
-    """Engine runner for the backend's implementation."""
-    table = bucket.prepared.get(backend.impl)
-    if table is None:
+# -- programs: traced once per structure, re-evaluated every step -------------------------------------------
+
+_PROGRAMS: dict[tuple, list[Program]] = {}
+
+
+def _symbolic_group(program: Program, job: Job) -> dict:
+    """The group with each number (or pair of numbers) a traced input of ``program``'s scalar tape."""
+    tape, group = program.tape, dict(job.group)
+    for k in job.rule.numbers:
+        v = group[k]
+        if isinstance(v, (tuple, list)):
+            group[k] = tuple(tape.input(f"float(g[{k!r}][{i}])", float(x)) for i, x in enumerate(v))
+        else:
+            group[k] = tape.input(f"float(g[{k!r}])", float(v))
+    return group
+
+
+def trace(job: Job, bucket: Bucket, table: Table) -> Program:
+    """Run the rule on symbols: tensors as :class:`~optimlab.engine.trace.Sym`, numbers as traced scalars."""
+    program = Program(table.buffers, np.dtype(compute_dtype(table.storage)))
+    tape, syms = program.tape, program.inputs
+    chain = job.rule.recipe(_symbolic_group(program, job))
+    step = tape.input("step", bucket.step) if counts_steps(chain) else None
+    scalars = {name: tape.input(f"sv[{name!r}]", value) for name, value in bucket.scalars.items()}
+    dtypes = {name: str(bucket.states[0][name].dtype).replace("torch.", "") for name in bucket.scalars}
+
+    def scale(name, factor):
+        return program.scale_state(name, scalars[name], factor, dtypes[name])
+
+    slots = {name: [syms[name]] for name in table.buffers[2:]}
+    apply_chain(TraceOps(program), chain, [syms["param"]], [syms["grad"]], slots, step, bucket.fresh, scalars, scale,
+                job.maximize)
+    return program
+
+
+def program_for(job: Job, bucket: Bucket, table: Table) -> tuple[Program, tuple, tuple]:
+    """The traced program for this job's structure, with its scalar arguments and scalar-state values for
+    this step: traced the first time a structure is met, then only re-evaluated."""
+    key = (job.rule, job.flags(), job.maximize, bucket.fresh, table.storage, table.buffers,
+           tuple((name, bucket.states[0][name].dtype) for name in bucket.scalars))
+    candidates = _PROGRAMS.setdefault(key, [])
+    for program in candidates:
+        result = program.evaluate(job.group, bucket.step, bucket.scalars)
+        if result is not None:
+            return (program, *result)
+    program = trace(job, bucket, table)
+    result = program.evaluate(job.group, bucket.step, bucket.scalars)
+    if result is None:
+        raise RuntimeError(f"a traced rule does not hold for the values it was traced with:\n{program.source()}")
+    candidates.append(program)
+    return (program, *result)
+
+
+# -- the backends ----------------------------------------------------------------------------------------
+
+class KernelBackend(Backend):
+    """A kernel family: why it cannot run a device's tensors (None if it can), and the kernel for a traced
+    program, called as ``kernel(addrs, sizes, scalars, device)``."""
+
+    def __init__(self, name: str, unavailable_reason: Callable[[torch.device], str | None],
+                 kernel_for: Callable[[Program, str], Callable], auto_devices: tuple[str, ...]) -> None:
+        self.name, self.unavailable_reason, self.kernel_for, self.auto_devices = (
+            name, unavailable_reason, kernel_for, auto_devices)
+
+    def unfit(self, bucket: Bucket, job: Job) -> str | None:
+        device = bucket.device
+        if device.type not in self.auto_devices:
+            return self.unavailable_reason(device) or f"it runs {device.type} tensors only when forced (impl={self.name!r})"
+        if job.differentiable:
+            return "a generated kernel is not differentiable (differentiable=True runs the reference)"
         try:
-            table = prepare(bucket, engine.slot_names(chain), backend)
+            bucket.prepared[self.name] = prepare(bucket, slot_names(job.chain), self)
         except Unfit as exc:
-            raise ValueError(f"impl={backend.impl!r} cannot run this parameter group: {exc}; allowed: "
-                             "impl='auto' (falls back), 'foreach' or 'reference'") from None
-    program = trace(chain, bucket, table, maximize)
-    kernel = backend.kernel_for(program, table.storage)
-    scalars = np.array(program.scalars, dtype=program.dtype)
-    written = [c for c, _ in program.stores()]
-    device = bucket.device
-    kernel(table.addrs, table.sizes, scalars, device)
-    for r, cols in table.staged.items():
-        _run_staged_row(kernel, table, r, cols, written, scalars, device)
-    # The kernel wrote through raw pointers: tell autograd, as an in-place torch op would, so a graph
-    # that saved a parameter before the step still fails loudly instead of using the new values.
-    increment_version(list(itertools.chain.from_iterable(table.columns[c] for c in written)))
-    bucket.prepared.pop(backend.impl, None)
+            return str(exc)
+        return None
+
+    def run(self, bucket: Bucket, job: Job) -> None:
+        table = bucket.prepared.pop(self.name, None)
+        if table is None:
+            try:
+                table = prepare(bucket, slot_names(job.chain), self)
+            except Unfit as exc:
+                raise ValueError(f"impl={self.name!r} cannot run this parameter group: {exc}; allowed: "
+                                 "impl='auto' (falls back), 'foreach' or 'reference'") from None
+        program, args, writes = program_for(job, bucket, table)
+        for (name, _), value in zip(program.writes, writes):
+            scalar_state.assign([st[name] for st in bucket.states], value)
+        kernel = self.kernel_for(program, table.storage)
+        scalars = np.array(args, dtype=program.dtype)
+        written = [c for c, _ in program.stores()]
+        device = bucket.device
+        kernel(table.addrs, table.sizes, scalars, device)
+        for r, cols in table.staged.items():
+            _run_staged_row(kernel, table, r, cols, written, scalars, device)
+        # The kernel wrote through raw pointers: tell autograd, as an in-place torch op would, so a graph
+        # that saved a parameter before the step still fails loudly instead of using the new values.
+        increment_version(list(itertools.chain.from_iterable(table.columns[c] for c in written)))
 
 
-run, fits = functools.partial(_run, NUMBA), functools.partial(_fits, NUMBA)
-run_triton, fits_triton = functools.partial(_run, TRITON), functools.partial(_fits, TRITON)
+def _numba_reason(device: torch.device) -> str | None:
+    if device.type != "cpu":
+        return f"no numba kernel for device {device.type} (the numba kernels are CPU-only; CUDA tensors take impl='triton')"
+    return numba_backend.unavailable_reason()
+
+
+NUMBA = KernelBackend("fused", _numba_reason, numba_backend.kernel_for, ("cpu",))
+TRITON = KernelBackend("triton", triton_launcher.unavailable_reason, triton_launcher.kernel_for, ("cuda",))
+"""Triton also runs CPU tensors under its interpreter (``TRITON_INTERPRET=1``), but only when forced: that is
+for tests, far too slow to be chosen."""
+KERNEL_BACKENDS = (NUMBA, TRITON)
+
+
+def backend_for(device: torch.device) -> KernelBackend:
+    """The kernel family that serves ``device``'s tensors (``impl="fused"`` on that device)."""
+    for backend in KERNEL_BACKENDS:
+        if device.type in backend.auto_devices:
+            return backend
+    raise ValueError(f"Invalid device: {str(device)!r}; allowed: "
+                     + ", ".join(d for b in KERNEL_BACKENDS for d in b.auto_devices) + " (the generated kernels)")
+
+
+def compute_dtype(storage: str) -> str:
+    return "float64" if storage == "float64" else "float32"

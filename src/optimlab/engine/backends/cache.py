@@ -1,13 +1,14 @@
-"""Kernel cache: generated source on disk, compiled by numba with ``cache=True``, memoised in process.
+"""Generated kernels on disk: the source of every generated kernel is a real file, imported from there.
 
 A kernel is identified by the hash of its generated source (which encodes the program's structure and
-the storage dtype) together with the version of the code generator and of :mod:`prims`. The source is
-written once, atomically, to ``<cache dir>/k_<hash>.py`` and imported from there, so numba's on-disk
-cache (``__pycache__`` beside it) serves the compiled machine code to every later process: the first
-step of a new process costs a file import, not a compile.
+the storage dtype) together with the version of its code generator. The source is written once,
+atomically, to ``<cache dir>/k_<hash>.py`` and imported from there, so compilers that cache by file
+(numba's ``cache=True``: ``__pycache__`` beside it) or read a kernel's source back (Triton) both work,
+and the first step of a new process costs a file import, not a compile.
 
-The cache directory is ``fused`` in optimlab's cache folder (:func:`optimlab.paths.cache_dir`: default
-``~/.cache/optimlab/fused``); if that is not writable, a per-user temporary directory.
+The cache directory is ``<kind>`` in optimlab's cache folder (:func:`optimlab.paths.cache_dir`: default
+``~/.cache/optimlab/fused`` for numba, ``.../triton``); if that is not writable, a per-user temporary
+directory.
 """
 
 from __future__ import annotations
@@ -24,26 +25,17 @@ from typing import Any, Callable, Hashable
 
 from optimlab import paths
 from optimlab.atomic import write_text
-from optimlab.core.fused import codegen
-from optimlab.core.fused.trace import Program
 
-_KERNELS: dict[tuple, Callable] = {}
 _LOCK = threading.Lock()
-STATS = {"kernels": 0, "compiled": 0, "loaded": 0}
-"""In this process: kernels made ready, of which compiled by numba and loaded from numba's disk cache."""
 
 
-def code_version(*names: str) -> str:
-    """A hash of the named modules of this package: part of every generated file's name, so a change to
-    the generator never meets a kernel made by an older one."""
-    here = Path(__file__).parent
+def code_version(*paths: Path) -> str:
+    """A hash of the named source files: part of every generated file's name, so a change to a generator
+    never meets a kernel made by an older one."""
     h = hashlib.sha256()
-    for name in names:
-        h.update((here / name).read_bytes())
+    for path in paths:
+        h.update(Path(path).read_bytes())
     return h.hexdigest()[:12]
-
-
-_VERSION = code_version("prims.py", "codegen.py", "trace.py")
 
 
 def memoised(cache: dict, key: Hashable, make: Callable[[], Any]) -> Any:
@@ -90,21 +82,3 @@ def load_module(source: str, kind: str, version: str) -> ModuleType:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
-
-
-def _load(source: str) -> Callable:
-    kernel = load_module(source, "fused", _VERSION).kernel  # numba compiles here, or loads from its disk cache
-    hits = sum(kernel.stats.cache_hits.values())
-    STATS["loaded" if hits else "compiled"] += 1
-    STATS["kernels"] += 1
-    return kernel
-
-
-def kernel_for(program: Program, storage: str) -> Callable:
-    """The compiled kernel for ``program``'s structure over ``storage`` tensors (made once per process)."""
-    return memoised(_KERNELS, (program.key, storage), lambda: _load(codegen.generate(program, storage)))
-
-
-def source_for(program: Program, storage: str) -> str:
-    """The generated source (for inspection and tests)."""
-    return codegen.generate(program, storage)

@@ -1,0 +1,19 @@
+"""The torch.optim adapter: the :class:`Optimizer` base class and the declaration of hyperparameters."""
+
+from optimlab.adapter.declare import (
+    BETAS,
+    CAPTURABLE,
+    DIFFERENTIABLE,
+    EPS,
+    FOREACH,
+    FUSED,
+    MAXIMIZE,
+    WEIGHT_DECAY,
+    Fixed,
+    Hyper,
+    lr,
+)
+from optimlab.adapter.optimizer import ENGINE_OPTIONS, NonFiniteGradientError, Optimizer
+
+__all__ = ["BETAS", "CAPTURABLE", "DIFFERENTIABLE", "ENGINE_OPTIONS", "EPS", "FOREACH", "FUSED", "MAXIMIZE",
+           "WEIGHT_DECAY", "Fixed", "Hyper", "NonFiniteGradientError", "Optimizer", "lr"]

@@ -1,1 +1,0 @@
-"""optimlab's core: transforms, the engine, the torch.optim adapter and the registry."""

@@ -1,0 +1,200 @@
+"""The rule language: one table of elementwise operations over lists of tensors.
+
+An update rule is written once, against these operations (``ops.lerp_(m, u, 1 - b1)``). The engine hands
+the rule an *ops object* derived from this table, and with it decides how the rule runs:
+
+* :data:`LoopOps` — tensor by tensor, torch's per-tensor functions (the reference);
+* :data:`ForeachOps` — one ``torch._foreach_*`` call per operation (multi-tensor);
+* :data:`AutogradOps` — tensor by tensor under autograd, scalars may be tensors (``differentiable=True``);
+* the tracer of :mod:`optimlab.engine.trace`, which records the calls into a program that the numba and
+  Triton code generators compile from the :attr:`Op.numba` / :attr:`Op.triton` formulas.
+
+Each :class:`Op` row states an operation once: its tensor operands, its scalar argument, torch's function,
+its formula for each code generator and its plain math. A missing piece fails here, at import. Names
+ending in ``_`` modify their first list in place and return it; the others return new tensors and never
+touch their inputs (that is how a rule keeps ``p.grad`` intact).
+
+Formulas: ``{a}``, ``{b}``, ``{c}`` are the tensor operands, ``{s}`` the scalar; ``fma(x, y, z)`` is
+``x * y + z`` rounded once, as torch's vectorized CPU kernels compute ``add(alpha=)``, ``addcmul`` and
+``lerp``; ``{one}`` is 1 in the compute dtype; Triton's ``{div}`` and ``{sqrt}`` are the correctly rounded
+forms. Every formula evaluates left to right as ATen's kernel does, so a traced kernel agrees with torch's
+arithmetic operation by operation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Callable, Sequence
+
+import torch
+from torch import Tensor
+
+TensorList = Sequence[Tensor]
+
+
+@dataclass(frozen=True)
+class Op:
+    """One elementwise operation.
+
+    Attributes:
+        name: the rule-language name (``ops.<name>`` new tensors, ``ops.<name>_`` in place).
+        arity: number of tensor operands.
+        scalar: how torch takes the scalar operand: a keyword (``"alpha"``, ``"value"``), ``""`` for
+            positional, ``None`` when there is none.
+        torch: torch's function (``torch.<torch>``, ``Tensor.<torch>_``, ``torch._foreach_<torch>[_]``).
+        math: the meaning, on tensors or numbers (used with tensor-valued scalars under autograd).
+        numba, triton: the formula each code generator writes.
+        inplace_only: no new-tensor form (``copy_``).
+    """
+
+    name: str
+    arity: int
+    scalar: str | None
+    torch: str
+    math: Callable
+    numba: str
+    triton: str
+    inplace_only: bool = False
+
+    def __post_init__(self) -> None:
+        operands = "abc"[:self.arity] + ("s" if self.scalar is not None else "")
+        for formula in (self.numba, self.triton):
+            used = {k for k in "abcs" if "{" + k + "}" in formula}
+            if not used <= set(operands) or ("s" in operands) != ("s" in used):
+                raise ValueError(f"op {self.name!r}: formula {formula!r} uses {sorted(used)}, expected {sorted(operands)}")
+
+
+def _maximum(a, b):
+    return torch.maximum(a, b)
+
+
+TABLE: tuple[Op, ...] = (
+    Op("neg", 1, None, "neg", lambda a: -a, "-{a}", "-{a}"),
+    Op("abs", 1, None, "abs", lambda a: a.abs(), "np.abs({a})", "tl.abs({a})"),
+    Op("sqrt", 1, None, "sqrt", lambda a: a.sqrt(), "np.sqrt({a})", "{sqrt}({a})"),
+    Op("sign", 1, None, "sign", lambda a: a.sign(), "np.sign({a})",
+       "tl.where({a} > 0, {one}, tl.where({a} < 0, -{one}, {a}))"),
+    Op("add", 2, "alpha", "add", lambda a, b, s: a + s * b, "fma({s}, {b}, {a})", "tl.fma({s}, {b}, {a})"),
+    Op("add_scalar", 1, "", "add", lambda a, s: a + s, "{a} + {s}", "{a} + {s}"),
+    Op("scale", 1, "", "mul", lambda a, s: a * s, "{a} * {s}", "{a} * {s}"),
+    Op("div_scalar", 1, "", "div", lambda a, s: a / s, "{a} / {s}", "{div}({a}, {s})"),
+    Op("mul", 2, None, "mul", lambda a, b: a * b, "{a} * {b}", "{a} * {b}"),
+    Op("div", 2, None, "div", lambda a, b: a / b, "{a} / {b}", "{div}({a}, {b})"),
+    Op("addcmul", 3, "value", "addcmul", lambda a, b, c, s: a + s * b * c,
+       "fma({s} * {b}, {c}, {a})", "tl.fma({s} * {b}, {c}, {a})"),
+    Op("addcdiv", 3, "value", "addcdiv", lambda a, b, c, s: a + s * b / c,
+       "{a} + {s} * {b} / {c}", "{a} + {div}({s} * {b}, {c})"),
+    # torch's lerp: a + w (b - a) for |w| < 1/2, else b + (w - 1)(b - a), each one fused multiply-add
+    Op("lerp", 2, "", "lerp", lambda a, b, s: a + s * (b - a),
+       "(fma({s}, {b} - {a}, {a}) if abs({s}) < 0.5 else fma({s} - {one}, {b} - {a}, {b}))",
+       "tl.where(tl.abs({s}) < 0.5, tl.fma({s}, {b} - {a}, {a}), tl.fma({s} - {one}, {b} - {a}, {b}))"),
+    # NaN-propagating, as torch.maximum
+    Op("maximum", 2, None, "maximum", _maximum, "({a} if ({a} > {b} or {a} != {a}) else {b})",
+       "tl.where(({a} > {b}) | ({a} != {a}), {a}, {b})"),
+    Op("copy", 2, None, "copy", lambda a, b: b, "{b}", "{b}", inplace_only=True),
+)
+OPS: dict[str, Op] = {op.name: op for op in TABLE}
+
+
+# -- per-tensor (reference) ----------------------------------------------------------------------------
+
+def _loop_new(op: Op) -> Callable:
+    fn = getattr(torch, op.torch)
+    if op.scalar is None:
+        return lambda *lists: [fn(*ts) for ts in zip(*lists)]
+    if op.scalar == "":
+        return lambda *args: [fn(*ts, args[-1]) for ts in zip(*args[:-1])]
+    kw = op.scalar
+    return lambda *args: [fn(*ts, **{kw: args[-1]}) for ts in zip(*args[:-1])]
+
+
+def _loop_inplace(op: Op) -> Callable:
+    if op.name == "maximum":
+        def maximum_(xs, ys):
+            for x, y in zip(xs, ys):
+                torch.maximum(x, y, out=x)
+            return xs
+        return maximum_
+    method = getattr(Tensor, op.torch + "_")
+    if op.scalar is None:
+        def inplace(xs, *lists):
+            for ts in zip(xs, *lists):
+                method(*ts)
+            return xs
+    elif op.scalar == "":
+        def inplace(xs, *args):
+            s = args[-1]
+            for ts in zip(xs, *args[:-1]):
+                method(*ts, s)
+            return xs
+    else:
+        kw = op.scalar
+
+        def inplace(xs, *args):
+            s = {kw: args[-1]}
+            for ts in zip(xs, *args[:-1]):
+                method(*ts, **s)
+            return xs
+    return inplace
+
+
+# -- multi-tensor --------------------------------------------------------------------------------------
+
+def _foreach(op: Op, inplace: bool) -> Callable:
+    fn = getattr(torch, f"_foreach_{op.torch}{'_' if inplace else ''}")
+    if op.scalar:  # keyword
+        kw = op.scalar
+
+        def call(*args):
+            return fn(*args[:-1], **{kw: args[-1]})
+    else:
+        call = fn
+    if inplace:
+        def run(xs, *rest):
+            call(xs, *rest)
+            return xs
+        return run
+    return lambda *args: list(call(*args))
+
+
+# -- under autograd, scalars may be tensors -----------------------------------------------------------
+
+def _autograd(op: Op, inplace: bool) -> Callable:
+    loop = _loop_inplace(op) if inplace else (None if op.inplace_only else _loop_new(op))
+    math = op.math
+    has_scalar = op.scalar is not None
+
+    def run(*args):
+        tensor_scalar = has_scalar and isinstance(args[-1], Tensor)
+        if op.name == "maximum" or tensor_scalar:  # out= has no autograd; tensor scalars take the plain math
+            lists = args[:-1] if has_scalar else args
+            extra = (args[-1],) if has_scalar else ()
+            outs = [math(*ts, *extra) for ts in zip(*lists)]
+            if not inplace:
+                return outs
+            for x, y in zip(lists[0], outs):
+                x.copy_(y)
+            return lists[0]
+        return loop(*args)
+    return run
+
+
+def _ops_object(name: str, doc: str, new: Callable[[Op], Callable], inplace: Callable[[Op], Callable]):
+    methods = {}
+    for op in TABLE:
+        if not op.inplace_only:
+            methods[op.name] = staticmethod(new(op))
+        methods[op.name + "_"] = staticmethod(inplace(op))
+    cls = type(name, (), {"__doc__": doc, "name": name, **methods})
+    return cls
+
+
+LoopOps = _ops_object("reference", "Per-tensor torch operations: the reference semantics.", _loop_new, _loop_inplace)
+ForeachOps = _ops_object("foreach", "One ``torch._foreach_*`` call per operation over the whole list.",
+                         lambda op: _foreach(op, False), lambda op: _foreach(op, True))
+AutogradOps = _ops_object("autograd", "Per-tensor, differentiable: scalars may be tensors, no ``out=`` ops.",
+                          lambda op: _autograd(op, False), lambda op: _autograd(op, True))
+
+METHODS = SimpleNamespace(**{k: k for op in TABLE for k in ((op.name,) if not op.inplace_only else ()) + (op.name + "_",)})
+"""Every method name an ops object has (for tracers and checks)."""

@@ -1,0 +1,55 @@
+"""The tests' reference catalogue: for every optimizer, what it must equal and the options that exercise it.
+
+Like torch's ``OptimizerInfo`` database, this is test data and lives with the tests: one :class:`Reference`
+per registry name. Adding an optimizer is its file in ``optimlab/optimizers`` plus one entry here; every
+parametrised test (parity, checkpoints, engines, identities) reads this table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Callable, Mapping
+
+import torch
+
+
+@dataclass(frozen=True)
+class Reference:
+    """``make(params, **hypers)``: the implementation the optimizer must equal (None: no such implementation);
+    ``bitwise``: the reference is torch.optim, whose for-loop (``foreach=False``) and foreach paths optimlab's
+    ``reference`` and ``foreach`` paths equal bit for bit; ``variants``: option sets that together exercise
+    every option."""
+
+    make: Callable[..., torch.optim.Optimizer] | None
+    variants: tuple[Mapping[str, Any], ...] = ({},)
+    bitwise: bool = True
+
+
+CATALOGUE: dict[str, Reference] = {
+    "sgd": Reference(torch.optim.SGD, (
+        {}, {"momentum": 0.9}, {"momentum": 0.9, "dampening": 0.3}, {"momentum": 0.9, "nesterov": True},
+        {"momentum": 0.5, "weight_decay": 0.1}, {"momentum": 0.9, "maximize": True})),
+    "momentum": Reference(partial(torch.optim.SGD, momentum=0.9), (
+        {}, {"dampening": 0.2}, {"maximize": True, "weight_decay": 0.1})),
+    "nag": Reference(partial(torch.optim.SGD, momentum=0.9, nesterov=True), (
+        {}, {"weight_decay": 0.1}, {"maximize": True, "momentum": 0.5})),
+    "adagrad": Reference(torch.optim.Adagrad, (
+        {}, {"lr_decay": 0.01}, {"initial_accumulator_value": 0.1, "eps": 1e-6}, {"weight_decay": 0.1},
+        {"maximize": True})),
+    "rmsprop": Reference(torch.optim.RMSprop, (
+        {}, {"centered": True}, {"momentum": 0.9}, {"centered": True, "momentum": 0.5, "weight_decay": 0.1},
+        {"maximize": True, "alpha": 0.9})),
+    "adadelta": Reference(torch.optim.Adadelta, (
+        {}, {"rho": 0.5, "eps": 1e-4}, {"weight_decay": 0.1}, {"maximize": True})),
+    "adam": Reference(torch.optim.Adam, (
+        {}, {"amsgrad": True}, {"weight_decay": 0.1}, {"weight_decay": 0.1, "decoupled_weight_decay": True},
+        {"maximize": True, "amsgrad": True}, {"betas": (0.5, 0.9), "eps": 1e-6})),
+    "adamw": Reference(torch.optim.AdamW, (
+        {}, {"amsgrad": True}, {"maximize": True, "weight_decay": 0.3})),
+    "nadam": Reference(torch.optim.NAdam, (
+        {}, {"momentum_decay": 0.01}, {"weight_decay": 0.1}, {"weight_decay": 0.1, "decoupled_weight_decay": True},
+        {"maximize": True})),
+    "adamax": Reference(torch.optim.Adamax, (
+        {}, {"weight_decay": 0.1}, {"maximize": True, "betas": (0.8, 0.99)})),
+}
