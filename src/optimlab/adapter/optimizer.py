@@ -11,6 +11,8 @@ declaration (:mod:`.declare`), torch's keyword arguments with torch's meaning (`
 
 from __future__ import annotations
 
+import functools
+import itertools
 from functools import partial
 from operator import attrgetter, is_
 from typing import Any, ClassVar, Iterable, Mapping
@@ -40,6 +42,39 @@ _GRAD, _LAYOUT, _IS_NONE = attrgetter("grad"), attrgetter("layout"), partial(is_
 
 class NonFiniteGradientError(FloatingPointError):
     """Raised by ``nonfinite="raise"`` before any parameter or state is modified."""
+
+
+def _hooked(step: Any) -> Any:
+    """``step`` with torch.optim's step hooks (global and per-optimizer, pre and post, a pre-hook may replace the
+    arguments) and its profiler label ``Optimizer.step#<Class>.step`` — what torch's own wrapper gives, without
+    its cost when no profiler is recording (torch then leaves the step as it is: it is marked ``hooked``)."""
+    from torch.optim import optimizer as torch_optimizer
+
+    profiling = torch._C._autograd._profiler_enabled
+
+    @functools.wraps(step)
+    def wrapper(self, *args, **kwargs):
+        global_pre, global_post = torch_optimizer._global_optimizer_pre_hooks, torch_optimizer._global_optimizer_post_hooks
+        if not (global_pre or global_post or self._optimizer_step_pre_hooks or self._optimizer_step_post_hooks
+                or profiling()):
+            return step(self, *args, **kwargs)
+        with torch.autograd.profiler.record_function(f"Optimizer.step#{type(self).__name__}.step"):
+            for pre_hook in itertools.chain(global_pre.values(), self._optimizer_step_pre_hooks.values()):
+                result = pre_hook(self, args, kwargs)
+                if result is not None:
+                    if isinstance(result, tuple) and len(result) == 2:
+                        args, kwargs = result
+                    else:
+                        raise RuntimeError(f"{step} must return None or a tuple of (new_args, new_kwargs), but got "
+                                           f"{result}.")
+            out = step(self, *args, **kwargs)
+            self._optimizer_step_code()
+            for post_hook in itertools.chain(self._optimizer_step_post_hooks.values(), global_post.values()):
+                post_hook(self, args, kwargs)
+            return out
+
+    wrapper.hooked = True
+    return wrapper
 
 
 def _make_init(cls: type) -> Any:
@@ -124,6 +159,7 @@ class Optimizer(torch.optim.Optimizer):
         defaults = self._validate({**values, **self._fixed})
         self.skipped_steps = 0
         self.last_impl: list[list[tuple[str, str]]] = []
+        self._plans: dict[int, engine.Plan] = {}
         super().__init__(params, defaults)
         if defaults.get("fused"):
             if defaults.get("differentiable"):
@@ -179,6 +215,7 @@ class Optimizer(torch.optim.Optimizer):
         super().__setstate__(state)
         self.__dict__.setdefault("skipped_steps", 0)
         self.last_impl = []
+        self._plans = {}
         for group in self.param_groups:
             for key, value in self.defaults.items():
                 group.setdefault(key, value)
@@ -285,6 +322,7 @@ class Optimizer(torch.optim.Optimizer):
                     torch._foreach_div_(grads, grad_scale.to(grads[0].device))
         return found_inf is not None and bool(found_inf.item())
 
+    @_hooked
     def step(self, closure=None):  # type: ignore[override]
         """Perform one optimization step. ``closure`` re-evaluates the model and returns the loss."""
         loss = None
@@ -306,9 +344,14 @@ class Optimizer(torch.optim.Optimizer):
             if group.get("capturable"):
                 raise RuntimeError(f"capturable=True: optimlab's {type(self).__name__} does not capture CUDA graphs "
                                    "(its step counters stay on the CPU); allowed: capturable=False")
+            impl = impl_of(group)
+            planned = engine.step_planned(self._plans, gi, group, self.state, impl)
+            if planned is not None:
+                used.append(planned)
+                continue
             params, grads, states = self._collect(gi, group)
             if params:
-                used.append(engine.step_group(self.job(group), params, grads, states, impl_of(group)))
+                used.append(engine.step_group(self.job(group), params, grads, states, impl, self._plans, gi))
                 if not states[0]:  # a rule without state (plain SGD): keep none, as torch
                     for p in params:
                         del self.state[p]

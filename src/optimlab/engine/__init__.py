@@ -18,7 +18,8 @@ from torch import Tensor
 from optimlab.engine.backends import BACKENDS, BY_NAME, Backend
 from optimlab.engine.backends.kernel import backend_for
 from optimlab.engine.job import Job, Rule
-from optimlab.engine.state import Bucket, make_buckets, undo_state
+from optimlab.engine.plan import Plan
+from optimlab.engine.state import Bucket, counts_steps, make_buckets, scalar_slot_names, slot_names, undo_state
 
 IMPLS = ("auto", "reference", "foreach", "fused", "triton")
 """Every value of ``impl``: ``"fused"`` is the generated kernel of the tensors' device."""
@@ -47,8 +48,11 @@ def resolve(impl: str, bucket: Bucket, job: Job) -> tuple[Backend, str]:
 
 
 def step_group(job: Job, params: list[Tensor], grads: list[Tensor], states: list[dict[str, Any]],
-               impl: str) -> list[tuple[str, str]]:
-    """One optimizer step for one group; returns the (implementation, reason) used per bucket."""
+               impl: str, plans: dict | None = None, key: Any = None) -> list[tuple[str, str]]:
+    """One optimizer step for one group; returns the (implementation, reason) used per bucket.
+
+    With ``plans``, a step that ran the whole group through one generated kernel, with nothing created,
+    leaves a :class:`Plan` under ``plans[key]`` for the next step (:func:`step_planned`)."""
     used = []
     chain = job.chain
     with torch.set_grad_enabled(job.differentiable):
@@ -62,7 +66,27 @@ def step_group(job: Job, params: list[Tensor], grads: list[Tensor], states: list
                 undo_state(chain, buckets[k:])
                 raise
             used.append((backend.name, reason))
+    if plans is not None:
+        plans.pop(key, None)
+        ran = buckets[0].prepared.get("ran") if len(buckets) == 1 else None
+        if ran is not None and not any(buckets[0].fresh) and not ran[0].staged and len(params) == len(buckets[0].params):
+            table, program, kernel = ran
+            plans[key] = Plan(job, impl, used[0], params, states, slot_names(chain), scalar_slot_names(chain),
+                              counts_steps(chain), table, program, kernel)
     return used
 
 
-__all__ = ["BACKENDS", "Backend", "Bucket", "IMPLS", "Job", "Rule", "impl_names", "resolve", "step_group"]
+def step_planned(plans: dict, key: Any, group: dict[str, Any], state: dict, impl: str) -> list[tuple[str, str]] | None:
+    """The step of ``group`` through its plan, or None when there is none or it no longer applies."""
+    plan = plans.get(key)
+    if plan is None or job_is_differentiable(group):
+        return None
+    return plan.used if plan.run(group, state, impl) else None  # the kernel writes memory: no autograd ops
+
+
+def job_is_differentiable(group: dict[str, Any]) -> bool:
+    return bool(group.get("differentiable", False))
+
+
+__all__ = ["BACKENDS", "Backend", "Bucket", "IMPLS", "Job", "Plan", "Rule", "impl_names", "resolve", "step_group",
+           "step_planned"]

@@ -322,6 +322,7 @@ class KernelBackend(Backend):
         # The kernel wrote through raw pointers: tell autograd, as an in-place torch op would, so a graph
         # that saved a parameter before the step still fails loudly instead of using the new values.
         increment_version(list(itertools.chain.from_iterable(table.columns[c] for c in written)))
+        bucket.prepared["ran"] = (table, program, kernel)
 
 
 def _numba_reason(device: torch.device) -> str | None:
