@@ -10,6 +10,7 @@ import pytest
 from optimlab import registry
 from optimlab.bench import tasks
 from optimlab.tune import TuneResult, range_test, sensitivity_plot, study, tune
+from tests.tune import counting
 
 QUAD = tasks.get("quadratic")
 
@@ -36,20 +37,33 @@ def test_a_finer_grid_lands_within_one_of_its_steps(storage_url):
     assert lo <= r.best_lr <= hi
 
 
-def test_a_repeated_sweep_reuses_every_finished_trial(storage_url):
+def test_a_repeated_sweep_reuses_every_finished_trial(storage_url, monkeypatch):
+    calls = counting.record(monkeypatch)  # the training runs themselves: a re-run leaves "ran" unchanged
+
+    def trained() -> list:
+        out = sorted(calls)
+        calls.clear()
+        return out
+
     first = tune(QUAD, "adam", per_decade=1, seeds=(0, 1), steps=30, storage=storage_url)
     assert first.ran == len(first.trials) == 2 * len(first.lrs)
+    assert trained() == sorted(("adam", lr, seed, 30) for lr in first.lrs for seed in (0, 1))
     again = tune(QUAD, "adam", per_decade=1, seeds=(0, 1), steps=30, storage=storage_url)
     assert again.ran == 0 and again.to_dict()["reused"] == len(first.trials)
+    assert trained() == []
     assert again.best_lr == first.best_lr and again.per_lr == first.per_lr
     # a new seed only runs what is new; other steps or hypers are different trials
     more = tune(QUAD, "adam", per_decade=1, seeds=(0, 1, 2), steps=30, storage=storage_url)
     assert more.ran == len(first.lrs)
+    assert trained() == [("adam", lr, 2, 30) for lr in first.lrs]
     one = [first.lrs[2]]
     assert tune(QUAD, "adam", lrs=one, seeds=(0,), steps=30, storage=storage_url).ran == 0
+    assert trained() == []
     assert tune(QUAD, "adam", lrs=one, seeds=(0,), steps=31, storage=storage_url).ran == 1
+    assert trained() == [("adam", one[0], 0, 31)]
     hyp = tune(QUAD, "adam", lrs=one, seeds=(0,), steps=30, storage=storage_url, hypers={"betas": (0.5, 0.9)})
     assert hyp.ran == 1 and hyp.hypers == {"betas": (0.5, 0.9)}
+    assert trained() == [("adam", one[0], 0, 30)]
 
 
 def test_trial_identity_covers_every_input():
