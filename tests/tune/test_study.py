@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import types
 from collections import Counter
 
 from optimlab.bench import tasks
@@ -168,6 +169,15 @@ def _interrupt_after(monkeypatch, n: int, exc: BaseException) -> list:
     return calls
 
 
+def _never_wait(monkeypatch) -> None:
+    """A worker sleeps only to wait for trials running elsewhere (or for a dead one's heartbeat to go
+    stale): make any such wait fail at once."""
+    def sleep(seconds):
+        raise AssertionError(f"the sweep waited ({seconds} s) for a trial another worker holds")
+
+    monkeypatch.setattr(study, "time", types.SimpleNamespace(sleep=sleep))
+
+
 def test_ctrl_c_fails_the_running_trial_and_the_next_sweep_resumes_at_once(storage_url, monkeypatch):
     kwargs = dict(per_decade=1, seeds=(0,), steps=20, storage=storage_url)  # default stale_after: 30 s
     calls = _interrupt_after(monkeypatch, 3, KeyboardInterrupt())
@@ -178,10 +188,21 @@ def test_ctrl_c_fails_the_running_trial_and_the_next_sweep_resumes_at_once(stora
     else:
         raise AssertionError("the interruption did not propagate")
     monkeypatch.undo()
-    started = time.monotonic()
+    assert len(calls) == 3
+    # the interrupted trial is closed at once (FAIL, no error: not the trial's fault), not left RUNNING
+    # for its heartbeat to go stale 30 s later
+    trials = study.load_study(study.open_storage(storage_url), "optimlab/quadratic/sgd").get_trials()
+    states = {t.user_attrs["key"]: t.state.name for t in trials}
+    assert [states[k] for k in calls] == ["COMPLETE", "COMPLETE", "FAIL"]
+    assert not [t for t in trials if t.state.name == "RUNNING" or "error" in t.user_attrs]
+    # so the next sweep resumes at once: it never waits, and trains the interrupted trial and the
+    # ones never started, each once, and not the two finished ones
+    _never_wait(monkeypatch)
+    trained = counting.record(monkeypatch)
     resumed = tune(QUAD, "sgd", **kwargs)
-    assert time.monotonic() - started < 25  # no wait for a heartbeat to go stale
-    assert resumed.ran == len(resumed.trials) - 2 and len(calls) == 3
+    assert resumed.ran == len(resumed.trials) - 2
+    finished = {t.user_attrs["spec"]["lr"] for t in trials if t.state.name == "COMPLETE"}
+    assert sorted(lr for _, lr, _, _ in trained) == sorted(set(resumed.lrs) - finished)
 
 
 def test_a_failing_trial_stops_the_sweep_with_its_error_and_is_retried_next_time(storage_url, monkeypatch):
