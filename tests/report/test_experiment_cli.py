@@ -33,9 +33,11 @@ def test_kingma_experiment_states_a_finding_computed_from_its_results(tmp_path):
     assert finding["sentences"][-1] == {"reproduced": "Verdict: the finding is reproduced.",
                                         "partial": "Verdict: the finding is only partly reproduced.",
                                         "refuted": "Verdict: the finding is not reproduced here."}[verdict]
-    # and those numbers are the runs' own: each optimizer at its stated lr, with the α/√t schedule
+    # and those numbers are the runs' own: each optimizer tuned, then run at its stated lr, with the α/√t
+    # schedule in both
     assert recompute.schedule(results) == "inv_sqrt"
     for name in results["optimizers"]:
+        recompute.check_tuning_table(results, name)
         recompute.check_evaluation_runs(results, name)
     for name, r in results["optimizers"].items():
         assert finding["final_train_loss"][name] == r["final_train_loss"]["mean"]
