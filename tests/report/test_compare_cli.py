@@ -9,7 +9,9 @@ import pytest
 
 from optimlab import cli
 from optimlab.report import compare as compare_mod
+from optimlab.report import table
 from optimlab.report.schema import problems
+from tests.report import recompute
 from tests.report.page import parse
 
 TINY = ["--task", "digits-logreg", "--optimizers", "sgd,adam", "--quick", "--steps", "40", "--race-steps", "20"]
@@ -44,6 +46,12 @@ def report(tmp_path_factory, cache_dir, storage):
     return rc, out, root
 
 
+@pytest.fixture(scope="module")
+def results(report):
+    """``results.json`` as the first run wrote it (the rerun test replaces the report without a race)."""
+    return json.loads((report[1] / "results.json").read_text())
+
+
 def test_compare_exits_zero_and_writes_every_file(report):
     rc, out, root = report
     assert rc == 0
@@ -55,22 +63,24 @@ def test_compare_exits_zero_and_writes_every_file(report):
     assert {p.stat().st_mode & 0o777 for p in out.iterdir()} == {0o666 & ~mask}  # like any other output file
 
 
-def test_page_holds_the_figures_the_race_and_the_table(report):
+def test_page_holds_the_figures_the_race_and_the_table(report, results):
     _, out, _ = report
     page = parse(out / "index.html")
     srcs = [img["src"] for img in page.images]
     assert [s.split(";")[0] for s in srcs] == ["data:image/png"] * 3 + ["data:image/gif"]
     assert all(u.startswith("data:") for u in page.urls)
     assert list(page.rows) == ["sgd", "adam"]
-    results = json.loads((out / "results.json").read_text())
-    for name, cells in page.rows.items():
-        assert cells[0] == results["optimizers"][name]["title"]
-        assert cells[1] == f"{results['optimizers'][name]['best_lr']:.3g}"
+    md = (out / "results.md").read_text().splitlines()[2:]
+    for (name, cells), md_line in zip(page.rows.items(), md):
+        r = results["optimizers"][name]
+        assert cells == table.row(r) and md_line == "| " + " | ".join(cells) + " |"
+        column = dict(zip(table.COLUMNS, cells))  # the numbers, as the page must print them
+        assert column["optimizer"] == r["title"] and column["best lr"] == f"{r['best_lr']:.3g}"
+        assert column["final train loss"] == f"{r['final_train_loss']['mean']:.4g} ± {r['final_train_loss']['std']:.2g}"
+        assert column["test acc"] == f"{r['test_acc']['mean']:.3f} ± {r['test_acc']['std']:.3f}"
 
 
-def test_results_json_schema_and_values(report):
-    _, out, _ = report
-    results = json.loads((out / "results.json").read_text())
+def test_results_json_schema_and_values(results):
     assert problems(results) == []
     st = results["settings"]
     assert st["seeds"] == [1, 2, 3] and st["tune_seeds"] == [0] and st["steps"] == 40
@@ -89,7 +99,28 @@ def test_results_json_schema_and_values(report):
     assert {run["label"] for run in results["race"]["runs"]} == {"SGD", "Adam"}
 
 
-def test_rerun_resumes_from_the_shared_storage(report, storage, monkeypatch):
+def test_reported_numbers_are_those_of_the_runs_they_describe(results):
+    """Rerun each optimizer at the best lr the report states, on each stated evaluation seed (through
+    the task API the report uses): every per-seed value, mean and curve must be the report's, exactly
+    (the runs are deterministic); rerun the tuning grid: the stated best lr must be the one with the
+    lowest mean validation loss in the stated tuning table, which must be the trials' own numbers."""
+    assert list(results["optimizers"]) == ["sgd", "adam"]
+    for name in results["optimizers"]:
+        recompute.check_tuning_table(results, name)
+        recompute.check_evaluation_runs(results, name)
+
+
+def test_the_race_states_the_final_losses_of_its_runs(results):
+    from optimlab import lab
+
+    race = results["race"]
+    lrs = {r["label"]: r["lr"] for r in race["runs"]}
+    again = lab.race(race["surface"], results["settings"]["optimizers"], steps=race["steps"], lrs=lrs, cache=False)
+    assert [(r.label, r.final_loss, r.diverged_at) for r in again.runs] == [
+        (r["label"], r["final_loss"], r["diverged_at"]) for r in race["runs"]]
+
+
+def test_rerun_resumes_from_the_shared_storage(report, results, storage, monkeypatch):
     _, out, _ = report
     from optimlab.bench import tasks
 
@@ -97,16 +128,24 @@ def test_rerun_resumes_from_the_shared_storage(report, storage, monkeypatch):
 
     original = tasks.Task.run
 
-    def counting(self, *args, **kwargs):
-        calls.append(kwargs.get("seed"))
-        return original(self, *args, **kwargs)
+    def counting(self, optimizer, lr, *args, **kwargs):
+        calls.append((optimizer, lr, kwargs.get("seed")))
+        return original(self, optimizer, lr, *args, **kwargs)
 
     monkeypatch.setattr(tasks.Task, "run", counting)
     rc = cli.main(["compare", *TINY, "--no-race", "--out", str(out), "--storage", storage])
     assert rc == 0
-    # only the 3 evaluation runs per optimizer train again; every tuning trial comes from the study
-    assert sorted(calls) == [1, 1, 2, 2, 3, 3]
-    assert json.loads((out / "results.json").read_text())["race"] is None
+    # only the 3 evaluation runs per optimizer train again, at the best lr; every tuning trial comes from the study
+    best = {n: r["best_lr"] for n, r in results["optimizers"].items()}
+    assert sorted(calls) == sorted((n, best[n], seed) for n in best for seed in (1, 2, 3))
+    again = json.loads((out / "results.json").read_text())
+    assert again["race"] is None
+    for name, r in again["optimizers"].items():
+        assert r["tuning"]["ran"] == 0 and r["tuning"]["reused"] == r["tuning"]["trials"]
+        first = results["optimizers"][name]
+        assert r["tuning"]["per_lr"] == first["tuning"]["per_lr"]  # the same trials, not new ones
+        for key in recompute.PER_SEED:  # deterministic: the same numbers as the first run
+            assert r[key] == first[key], key
 
 
 @pytest.mark.parametrize("args, message", [

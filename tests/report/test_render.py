@@ -46,9 +46,13 @@ def test_page_table_has_one_row_per_optimizer(report):
     page = parse(out / "index.html")
     assert list(page.rows) == ["adam", "sgd"]
     assert page.headers[:len(table.COLUMNS)] == list(table.COLUMNS)
-    adam = page.rows["adam"]
-    assert adam[0] == "Adam" and adam[1] == f"{res['optimizers']['adam']['best_lr']:.3g}"
-    assert adam[3] == table.fmt_pm(res["optimizers"]["adam"]["final_train_loss"])
+    for name, cells in page.rows.items():
+        assert cells == table.row(res["optimizers"][name])
+    adam = dict(zip(table.COLUMNS, page.rows["adam"]))
+    r = res["optimizers"]["adam"]
+    assert adam["optimizer"] == "Adam" and adam["best lr"] == f"{r['best_lr']:.3g}"
+    assert adam["final train loss"] == f"{r['final_train_loss']['mean']:.4g} ± {r['final_train_loss']['std']:.2g}"
+    assert adam["diverged (tuning)"] == "1/10" and adam["diverged (final)"] == "0/3"
 
 
 def test_page_escapes_text(report):
@@ -61,8 +65,9 @@ def test_results_json_matches_schema_and_the_page(report):
     out, res = report
     on_disk = json.loads((out / "results.json").read_text())
     assert problems(on_disk) == []
-    assert on_disk["optimizers"]["sgd"]["final_train_loss"]["mean"] == pytest.approx(
-        res["optimizers"]["sgd"]["final_train_loss"]["mean"])
+    assert on_disk == res  # every number as given, to the last bit
+    page = parse(out / "index.html")
+    assert {n: cells for n, cells in page.rows.items()} == {n: table.row(r) for n, r in on_disk["optimizers"].items()}
     assert sorted(p.name for p in out.iterdir()) == ["index.html", "results.json", "results.md", "train_loss.png",
                                                      "val_acc.png"]
 
@@ -88,6 +93,10 @@ def test_markdown_and_terminal_tables_have_the_same_cells(report):
     rich_table = summary_table(res)
     assert [c.header for c in rich_table.columns] == [SHORT.get(c, c) for c in TERMINAL_COLUMNS]
     assert rich_table.row_count == 2
+    keep = [table.COLUMNS.index(c) for c in TERMINAL_COLUMNS]
+    for i, line in enumerate(md[2:]):  # the terminal's cells are the Markdown's, in the terminal's columns
+        md_cells = line.strip("| ").split(" | ")
+        assert [c._cells[i] for c in rich_table.columns] == [md_cells[k] for k in keep]
 
 
 def test_a_best_lr_at_the_edge_of_the_grid_is_pointed_out():

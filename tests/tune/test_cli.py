@@ -7,7 +7,7 @@ import json
 import pytest
 
 from optimlab.cli import main
-
+from tests.tune import counting
 
 
 @pytest.fixture(autouse=True)
@@ -19,11 +19,13 @@ def _in_tmp(tmp_path, monkeypatch):
 BASE = ["tune", "--task", "quadratic", "--optimizer", "sgd", "--per-decade", "1", "--seeds", "1", "--steps", "40"]
 
 
-def test_tune_prints_a_table_and_writes_json_with_best_lr(tmp_path, capsys):
+def test_tune_prints_a_table_and_writes_json_with_best_lr(tmp_path, capsys, monkeypatch):
+    calls = counting.record(monkeypatch)
     out = tmp_path / "out"
     assert main([*BASE, "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "5 run here, 0 reused" in text
+    assert len(calls) == len(set(calls)) == 5  # five trials, each trained once
     assert "best lr" in text and "robust range" in text and "diverged" in text
     data = json.loads((out / "tune-quadratic-sgd.json").read_text())
     assert data["best_lr"] == pytest.approx(0.1) and data["task"] == "quadratic" and data["optimizer"] == "sgd"
@@ -31,9 +33,11 @@ def test_tune_prints_a_table_and_writes_json_with_best_lr(tmp_path, capsys):
     assert (out / "tune-quadratic-sgd-sensitivity.png").stat().st_size > 0
     # the default storage lies in the working folder, not in --out: the one `optimlab compare` uses too
     assert (tmp_path / ".optimlab" / "tune.db").exists() and not (out / ".optimlab").exists()
-    # resumable: a second run reuses every trial
+    # resumable: a second run reuses every trial and trains nothing
+    calls.clear()
     assert main([*BASE, "--out", str(out)]) == 0
     assert "0 run here, 5 reused" in capsys.readouterr().out
+    assert calls == []
 
 
 def test_halving_and_range_test_options(tmp_path, capsys):

@@ -10,6 +10,7 @@ import pytest
 from optimlab import registry
 from optimlab.bench import tasks
 from optimlab.tune import TuneResult, range_test, sensitivity_plot, study, tune
+from tests.tune import counting
 
 QUAD = tasks.get("quadratic")
 
@@ -36,20 +37,33 @@ def test_a_finer_grid_lands_within_one_of_its_steps(storage_url):
     assert lo <= r.best_lr <= hi
 
 
-def test_a_repeated_sweep_reuses_every_finished_trial(storage_url):
+def test_a_repeated_sweep_reuses_every_finished_trial(storage_url, monkeypatch):
+    calls = counting.record(monkeypatch)  # the training runs themselves: a re-run leaves "ran" unchanged
+
+    def trained() -> list:
+        out = sorted(calls)
+        calls.clear()
+        return out
+
     first = tune(QUAD, "adam", per_decade=1, seeds=(0, 1), steps=30, storage=storage_url)
     assert first.ran == len(first.trials) == 2 * len(first.lrs)
+    assert trained() == sorted(("adam", lr, seed, 30) for lr in first.lrs for seed in (0, 1))
     again = tune(QUAD, "adam", per_decade=1, seeds=(0, 1), steps=30, storage=storage_url)
     assert again.ran == 0 and again.to_dict()["reused"] == len(first.trials)
+    assert trained() == []
     assert again.best_lr == first.best_lr and again.per_lr == first.per_lr
     # a new seed only runs what is new; other steps or hypers are different trials
     more = tune(QUAD, "adam", per_decade=1, seeds=(0, 1, 2), steps=30, storage=storage_url)
     assert more.ran == len(first.lrs)
+    assert trained() == [("adam", lr, 2, 30) for lr in first.lrs]
     one = [first.lrs[2]]
     assert tune(QUAD, "adam", lrs=one, seeds=(0,), steps=30, storage=storage_url).ran == 0
+    assert trained() == []
     assert tune(QUAD, "adam", lrs=one, seeds=(0,), steps=31, storage=storage_url).ran == 1
+    assert trained() == [("adam", one[0], 0, 31)]
     hyp = tune(QUAD, "adam", lrs=one, seeds=(0,), steps=30, storage=storage_url, hypers={"betas": (0.5, 0.9)})
     assert hyp.ran == 1 and hyp.hypers == {"betas": (0.5, 0.9)}
+    assert trained() == [("adam", one[0], 0, 30)]
 
 
 def test_trial_identity_covers_every_input():
@@ -95,10 +109,23 @@ def test_lr_range_test_suggests_a_stable_learning_rate():
     assert optimlab.tune.range_test is range_test
 
 
-def test_sensitivity_plot_writes_one_u_curve_per_optimizer(storage_url, tmp_path):
+def test_sensitivity_plot_writes_one_u_curve_per_optimizer(storage_url, tmp_path, monkeypatch):
+    from matplotlib.figure import Figure
+
+    drawn = []
+    real_savefig = Figure.savefig
+    monkeypatch.setattr(Figure, "savefig", lambda fig, *a, **k: (drawn.append(fig), real_savefig(fig, *a, **k))[1])
     results = [tune(QUAD, name, per_decade=1, seeds=(0,), steps=30, storage=storage_url) for name in ("sgd", "adam")]
     path = sensitivity_plot(results, tmp_path / "u.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # one labelled curve per optimizer through its (lr, mean final val loss) points, its best lr in the label
+    (ax,) = drawn[0].axes
+    curves = {line.get_label(): line for line in ax.get_lines() if not line.get_label().startswith("_")}
+    assert list(curves) == [f"SGD (best {results[0].best_lr:.3g})", f"Adam (best {results[1].best_lr:.3g})"]
+    for r, line in zip(results, curves.values()):
+        finite = [e for e in r.per_lr if e["mean_val_loss"] is not None]
+        assert list(line.get_xdata()) == [e["lr"] for e in finite]
+        assert list(line.get_ydata()) == [e["mean_val_loss"] for e in finite]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".u.png")] == []
     with pytest.raises(ValueError, match="Invalid results"):
         sensitivity_plot([], tmp_path / "v.png")
@@ -134,6 +161,7 @@ def test_bad_input_is_rejected_clearly(storage_url, kwargs, match):
 def test_result_round_trips_through_json(storage_url):
     r = tune(QUAD, "sgd", per_decade=1, seeds=(0,), steps=20, storage=storage_url)
     d = json.loads(json.dumps(r.to_dict(), allow_nan=False))
+    assert d == r.to_dict()  # nothing lost or changed on the way (strict JSON: a diverged lr's mean is None)
     assert d["best_lr"] == r.best_lr and d["robust_range"] == list(r.robust_range)
     assert {t["key"] for t in d["trials"]} == {t["key"] for t in r.trials}
     assert isinstance(r, TuneResult) and r.storage == storage_url
