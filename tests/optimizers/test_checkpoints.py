@@ -62,12 +62,25 @@ def test_optimlab_checkpoint_loads_into_torch(spec, variant):
 
 
 @pytest.mark.parametrize("spec", SPEC_IDS)
-@pytest.mark.parametrize("impl", ["reference", "foreach"])
+@pytest.mark.parametrize("impl", ["reference", "foreach", "fused", "auto"])
 def test_save_load_continue_is_identical(spec, impl):
-    variant = {"impl": impl}
-    resumed, straight = _resume(spec, variant, spec.make, spec.make)
+    """Bit for bit, with each implementation; "auto" is the fused kernel where numba is installed, at every
+    step (checked: a fallback after loading could otherwise hide where foreach happens to agree)."""
+    from optimlab.core import fused
+
+    if impl == "fused" and not fused.available():
+        pytest.skip(fused.unavailable_reason())
+    used = set()
+
+    def make(*args, **kwargs):
+        opt = spec.make(*args, **kwargs)
+        opt.register_step_post_hook(lambda o, *_: used.update(name for g in o.last_impl for name, _ in g))
+        return opt
+
+    resumed, straight = _resume(spec, {"impl": impl}, make, make)
     for x, y in zip(resumed, straight):
         assert torch.equal(x, y)
+    assert used == {{"auto": "fused" if fused.available() else "foreach"}.get(impl, impl)}
 
 
 @pytest.mark.parametrize("spec", SPEC_IDS)
