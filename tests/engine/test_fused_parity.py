@@ -14,8 +14,8 @@ of whole blocks, in fp32, fp64, fp16 and bf16).
 
 torch's fp32 ``sqrt`` on CPU (MKL's vsSqrt) is off by one ulp for about a sixth of its inputs, and
 RMSprop / AdaDelta amplify such differences over 100 steps; the fp32 comparison therefore gives the
-reference loop a correctly rounded fp32 sqrt (computed in fp64), as the kernel has. The fp64 reference
-is torch's own.
+reference loop a correctly rounded fp32 sqrt (computed in fp64), as the kernel has (the ``rounded_sqrt``
+fixture of conftest.py). The fp64 reference is torch's own.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ import torch
 
 from optimlab import registry
 from optimlab.core import fused
-from optimlab.core.ops import LoopOps
 from tests.engine.common import param_set, run, scaled_err
 
 
@@ -46,23 +45,6 @@ def _variants():
 
 VARIANTS = list(_variants())
 TOL = {torch.float32: 1e-6, torch.float64: 1e-13}
-
-
-def _rounded_sqrt(x: torch.Tensor) -> torch.Tensor:
-    return torch.sqrt(x.double()).to(x.dtype) if x.dtype == torch.float32 else torch.sqrt(x)
-
-
-def _sqrt_(xs):
-    for x in xs:
-        x.copy_(_rounded_sqrt(x))
-    return xs
-
-
-@pytest.fixture
-def rounded_sqrt(monkeypatch):
-    """The reference loop with a correctly rounded fp32 sqrt."""
-    monkeypatch.setattr(LoopOps, "sqrt", staticmethod(lambda xs: [_rounded_sqrt(x) for x in xs]))
-    monkeypatch.setattr(LoopOps, "sqrt_", staticmethod(_sqrt_))
 
 
 ON_GPU = os.environ.get("OPTIMLAB_TEST_DEVICE") == "cuda"
