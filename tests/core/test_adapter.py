@@ -162,11 +162,33 @@ def test_maximize_is_descent_on_the_negated_loss(spec):
     assert max_rel_err(a, [x.neg().neg() for x in b]) <= 1e-12
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("spec", SPEC_IDS)
+def test_fp32_step_is_the_exact_step_to_fp32_rounding(spec):
+    """The fp32 run the low-precision test below rounds from is itself right: one step from an fp32 start
+    lands within fp32 rounding of the same step taken in float64. Bound: two roundings at the parameter's
+    magnitude (the final add, and decoupled weight decay's product), half an ulp each, plus at most eight in
+    the update u (about six ops, none cancelling on a first step): eps32 * (|p| + 4 |u|)."""
+    x = torch.randn(64).float()
+    g = torch.randn(64).float()
+    p32, p64 = x.clone().requires_grad_(), x.double().requires_grad_()
+    o32, o64 = spec.make([p32], lr=0.01), spec.make([p64], lr=0.01)
+    p32.grad, p64.grad = g.clone(), g.double()
+    o32.step()
+    o64.step()
+    exact = p64.detach()
+    u = exact - x.double()
+    assert (u.abs() > 1e-6).all()  # every element took a real step
+    bound = torch.finfo(torch.float32).eps * (exact.abs() + 4 * u.abs())
+    err = (p32.detach().double() - exact).abs()
+    assert (err <= bound).all(), f"{(err / bound).max().item():.2f} times the bound"
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
 @pytest.mark.parametrize("spec", SPEC_IDS)
 def test_low_precision_params_follow_the_fp32_run(spec, dtype):
     """Low precision params do their math in fp32: one step from the same fp32-representable start lands on
-    the fp32 result rounded to the param dtype (state is kept in the param's dtype, as torch does)."""
+    the fp32 result rounded to the param dtype (state is kept in the param's dtype, as torch does). The
+    fp32 run is checked against float64 above."""
     x32 = torch.randn(64).to(dtype).float().detach()
     g = torch.randn(64).to(dtype).float()
     p_lo = x32.to(dtype, copy=True).requires_grad_()

@@ -26,6 +26,7 @@ def _vid(v) -> str:
 
 VARIANTS = [pytest.param(s, v, id=f"{s.name}[{_vid(v)}]") for s in TORCH_SPECS for v in variants(s)]
 SPEC_IDS = [pytest.param(s, id=s.name) for s in SPECS]
+TORCH_SPEC_IDS = [pytest.param(s, id=s.name) for s in TORCH_SPECS]
 DENSE_ONLY_IDS = [pytest.param(s, id=s.name) for s in SPECS if not s.capabilities.sparse]
 SPARSE_VARIANTS = [pytest.param(s, v, id=f"{s.name}[{_vid(v)}]") for s in TORCH_SPECS if s.capabilities.sparse
                    for v in variants(s)]
