@@ -32,8 +32,8 @@ def invalid(name: str, value: Any, allowed: str, label: str | None = None) -> Va
 def _as_real(name: str, value: Any) -> float:
     if isinstance(value, torch.Tensor):
         if value.numel() != 1:
-            raise ValueError(f"Invalid {name}: a tensor of shape {tuple(value.shape)}; allowed: a number or a "
-                             "one-element tensor")
+            raise ValueError(f"Tensor {name} must be 1-element: got a tensor of shape {tuple(value.shape)}; "
+                             "allowed: a number or a one-element tensor")
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, Real):
         raise ValueError(f"Invalid {name}: {value!r} ({type(value).__name__}); allowed: a real number")
@@ -119,7 +119,8 @@ class Pair:
                 raise invalid(f"{name}[{i}]", v, self.describe(), label.format(i=i) if label else None)
         kinds = {isinstance(v, torch.Tensor) for v in value}
         if len(kinds) != 1:  # torch.optim: both numbers or both tensors
-            raise invalid(name, value, self.describe() + ", both numbers or both one-element tensors")
+            raise ValueError(f"{name} must be either both floats or both Tensors: got {name}={value}; allowed: "
+                             f"{self.describe()}, both numbers or both one-element tensors")
         return tuple(value)
 
 

@@ -93,7 +93,7 @@ def test_missing_numba_falls_back_with_reason(monkeypatch):
 def test_forcing_fused_on_unsupported_tensors_raises_with_reason():
     p = torch.empty(3, device="meta")
     bucket = _bucket([p], [torch.empty(3, device="meta")])
-    with pytest.raises(ValueError, match="impl='fused' cannot run .* CPU-only"):
+    with pytest.raises(RuntimeError, match="impl='fused' cannot run .* CPU-only"):
         kernel.NUMBA.run(bucket, JOB)
 
 
@@ -185,7 +185,7 @@ def test_a_forced_impl_that_refuses_leaves_state_as_it_was():
     opt = optimlab.Adam([p], lr=0.1, impl="fused")
     p.grad = torch.randn(5, dtype=torch.float64)
     before = p.detach().clone()
-    with pytest.raises(ValueError, match="impl='fused' cannot run this parameter group.*tensor subclass"):
+    with pytest.raises(RuntimeError, match="impl='fused' cannot run this parameter group.*tensor subclass"):
         opt.step()
     assert torch.equal(p, before) and opt.state[p] == {}
     opt.param_groups[0]["impl"] = "foreach"

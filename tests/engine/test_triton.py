@@ -116,7 +116,7 @@ def test_forcing_triton_on_cpu_without_the_interpreter_says_why(monkeypatch):
     p = torch.randn(4, requires_grad=True)
     p.grad = torch.randn(4)
     opt = optimlab.Adam([p], impl="triton")
-    with pytest.raises(ValueError, match="impl='triton' cannot run .* no Triton kernel for CPU tensors"):
+    with pytest.raises(RuntimeError, match="impl='triton' cannot run .* no Triton kernel for CPU tensors"):
         opt.step()
     assert not opt.state[p]  # nothing half-done
 

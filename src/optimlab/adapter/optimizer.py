@@ -178,14 +178,6 @@ class Optimizer(torch.optim.Optimizer):
         for name, h in self._fixed_checks.items():
             if name in out:
                 out[name] = h.validate(name, out[name])
-        if out.get("foreach") and not out.get("capturable"):
-            for name in self._rule.numbers:
-                value = out.get(name)
-                for i, v in enumerate(value if isinstance(value, tuple) else (value,)):
-                    if isinstance(v, Tensor):
-                        where = f"{name}[{i}]" if isinstance(value, tuple) else name
-                        raise ValueError(f"{where} as a Tensor is not supported for capturable=False and "
-                                         "foreach=True")
         impl = out.get("impl", "auto")
         wanted = "fused" if out.get("fused") else {True: "foreach", False: "reference"}.get(out.get("foreach"))
         if impl != "auto" and wanted is not None and wanted != impl and not (impl == "triton" and wanted == "fused"):
@@ -311,16 +303,19 @@ class Optimizer(torch.optim.Optimizer):
         """The engine's job for one step of ``group``."""
         return engine.Job(cls._rule, group, bool(group.get("maximize", False)), bool(group.get("differentiable", False)))
 
-    def _amp(self, groups: list[tuple[int, list[Tensor]]]) -> bool:
+    def _amp(self, groups: list[list[Tensor]]) -> bool:
         """torch's AMP protocol for optimizers that take the scaling themselves (``fused=True``, as torch's fused
-        kernels): GradScaler sets ``grad_scale`` and ``found_inf``; the gradients are unscaled in place, and
-        with ``found_inf`` set nothing else happens. Returns whether to skip the step."""
+        kernels): GradScaler sets ``grad_scale`` and ``found_inf``. With ``found_inf`` set nothing happens at all;
+        otherwise the gradients are unscaled in place (as torch's fused kernels leave them) and the step runs.
+        Returns whether to skip the step."""
         grad_scale, found_inf = getattr(self, "grad_scale", None), getattr(self, "found_inf", None)
+        if found_inf is not None and bool(found_inf.item()):
+            return True
         if grad_scale is not None:
-            for _, grads in groups:
+            for grads in groups:
                 if grads:
-                    torch._foreach_div_(grads, grad_scale.to(grads[0].device))
-        return found_inf is not None and bool(found_inf.item())
+                    torch._foreach_div_(grads, grad_scale.reshape(()).to(grads[0].device))
+        return False
 
     @_hooked
     def step(self, closure=None):  # type: ignore[override]
@@ -330,8 +325,8 @@ class Optimizer(torch.optim.Optimizer):
             with torch.enable_grad():
                 loss = closure()
         if getattr(self, "grad_scale", None) is not None or getattr(self, "found_inf", None) is not None:
-            collected = [(gi, self._collect(gi, g)) for gi, g in enumerate(self.param_groups)]
-            if self._amp([(gi, c[1]) for gi, c in collected]):
+            grads = [[p.grad for p in g["params"] if p.grad is not None] for g in self.param_groups]
+            if self._amp(grads):
                 self.last_impl = []
                 return loss
         skip = self._guard()

@@ -16,11 +16,12 @@ import torch
 from torch import Tensor
 
 from optimlab.engine.backends import BACKENDS, BY_NAME, Backend
-from optimlab.engine.backends.kernel import backend_for
+from optimlab.engine.backends.kernel import KERNEL_BACKENDS, backend_for
 from optimlab.engine.job import Job, Rule
 from optimlab.engine.plan import Plan
 from optimlab.engine.state import Bucket, counts_steps, make_buckets, scalar_slot_names, slot_names, undo_state
 
+KERNEL_DEVICES = [d for b in KERNEL_BACKENDS for d in b.auto_devices]
 IMPLS = ("auto", "reference", "foreach", "fused", "triton")
 """Every value of ``impl``: ``"fused"`` is the generated kernel of the tensors' device."""
 
@@ -43,7 +44,9 @@ def resolve(impl: str, bucket: Bucket, job: Job) -> tuple[Backend, str]:
         try:
             return backend_for(bucket.device), "requested (fused)"
         except ValueError as exc:
-            raise RuntimeError(f"impl='fused' (fused=True): {exc}") from None
+            raise RuntimeError(f"`fused=True` requires all the params to be floating point Tensors of supported "
+                               f"devices: {KERNEL_DEVICES} but {bucket.dtype} and {bucket.device.type} "
+                               f"(impl='fused': {exc})") from None
     return BY_NAME[impl], "requested"
 
 

@@ -70,6 +70,8 @@ def run_chain(ops: Any, chain: Chain, params: Sequence[Tensor], grads: Sequence[
     u, _ = _working(grads)
     slot_work = {name: _working(st[name] for st in states) for name in slot_names(chain)}
     scale = _tensor_scale(states) if differentiable else _concrete_scale(states)
+    if differentiable:
+        ops = ops([*p_work, *(t for work, _ in slot_work.values() for t in work)])
     apply_chain(ops, chain, p_work, u, {name: work for name, (work, _) in slot_work.items()}, step, fresh, scalars,
                 scale, maximize)
     _write_back(p_work, p_real)

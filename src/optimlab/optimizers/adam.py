@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from torch import Tensor
+
 from optimlab.adapter import (BETAS, CAPTURABLE, DIFFERENTIABLE, EPS, FOREACH, FUSED, MAXIMIZE, WEIGHT_DECAY, Fixed,
                               Hyper, Optimizer, lr)
 from optimlab.rules import Chain, chain
@@ -11,6 +13,17 @@ from optimlab.transforms import Descend, ScaleByAdam, weight_decay
 from optimlab.validation import BOOLEAN
 
 PAPER = "Kingma & Ba, Adam: A Method for Stochastic Optimization, ICLR 2015"
+
+
+def _tensor_hypers_need_capturable_with_foreach(group: Mapping[str, Any]) -> None:
+    """torch's Adam refuses tensor-valued ``lr`` or ``betas`` on its foreach path unless capturable."""
+    if not group.get("foreach") or group.get("capturable"):
+        return
+    named = [("lr", group["lr"]), *((f"betas[{i}]", b) for i, b in enumerate(group["betas"]))]
+    for name, value in named:
+        if isinstance(value, Tensor):
+            raise ValueError(f"{name} as a Tensor is not supported for capturable=False and foreach=True; allowed: "
+                             f"a number for {name}, or foreach=False")
 
 
 class Adam(Optimizer):
@@ -34,6 +47,7 @@ class Adam(Optimizer):
     summary = "Momentum + RMSProp with bias-corrected moments; step size bounded by about lr."
     paper = PAPER
     parents = ("momentum", "rmsprop")
+    relations = (_tensor_hypers_need_capturable_with_foreach,)
 
     lr: float = lr(1e-3, search=(1e-4, 1.0))
     betas: tuple[float, float] = BETAS

@@ -122,9 +122,9 @@ def materialize(ops: Any, u: Direction) -> list:
     for t in u:
         x = ops.div(t.num, t.den) if t.den is not None else ops.scale(t.num, 1.0)
         if t.a != 1.0:
-            ops.scale_(x, t.a)
+            x = ops.scale_(x, t.a)
         if t.b != 1.0:
-            ops.div_scalar_(x, t.b)
+            x = ops.div_scalar_(x, t.b)
         out = x if out is None else ops.add_(out, x, 1.0)
     return out
 

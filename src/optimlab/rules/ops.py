@@ -5,14 +5,15 @@ the rule an *ops object* derived from this table, and with it decides how the ru
 
 * :data:`LoopOps` — tensor by tensor, torch's per-tensor functions (the reference);
 * :data:`ForeachOps` — one ``torch._foreach_*`` call per operation (multi-tensor);
-* :data:`AutogradOps` — tensor by tensor under autograd, scalars may be tensors (``differentiable=True``);
+* :class:`AutogradOps` — each op's plain math under autograd, scalars may be tensors (``differentiable=True``);
 * the tracer of :mod:`optimlab.engine.trace`, which records the calls into a program that the numba and
   Triton code generators compile from the :attr:`Op.numba` / :attr:`Op.triton` formulas.
 
 Each :class:`Op` row states an operation once: its tensor operands, its scalar argument, torch's function,
 its formula for each code generator and its plain math. A missing piece fails here, at import. Names
 ending in ``_`` modify their first list in place and return it; the others return new tensors and never
-touch their inputs (that is how a rule keeps ``p.grad`` intact).
+touch their inputs (that is how a rule keeps ``p.grad`` intact). A rule always goes on with the list an
+operation returns (under autograd an in-place op on a temporary returns new tensors).
 
 Formulas: ``{a}``, ``{b}``, ``{c}`` are the tensor operands, ``{s}`` the scalar; ``fma(x, y, z)`` is
 ``x * y + z`` rounded once, as torch's vectorized CPU kernels compute ``add(alpha=)``, ``addcmul`` and
@@ -24,7 +25,6 @@ arithmetic operation by operation.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Callable, Sequence
 
 import torch
@@ -158,28 +158,6 @@ def _foreach(op: Op, inplace: bool) -> Callable:
     return lambda *args: list(call(*args))
 
 
-# -- under autograd, scalars may be tensors -----------------------------------------------------------
-
-def _autograd(op: Op, inplace: bool) -> Callable:
-    loop = _loop_inplace(op) if inplace else (None if op.inplace_only else _loop_new(op))
-    math = op.math
-    has_scalar = op.scalar is not None
-
-    def run(*args):
-        tensor_scalar = has_scalar and isinstance(args[-1], Tensor)
-        if op.name == "maximum" or tensor_scalar:  # out= has no autograd; tensor scalars take the plain math
-            lists = args[:-1] if has_scalar else args
-            extra = (args[-1],) if has_scalar else ()
-            outs = [math(*ts, *extra) for ts in zip(*lists)]
-            if not inplace:
-                return outs
-            for x, y in zip(lists[0], outs):
-                x.copy_(y)
-            return lists[0]
-        return loop(*args)
-    return run
-
-
 def _ops_object(name: str, doc: str, new: Callable[[Op], Callable], inplace: Callable[[Op], Callable]):
     methods = {}
     for op in TABLE:
@@ -193,8 +171,60 @@ def _ops_object(name: str, doc: str, new: Callable[[Op], Callable], inplace: Cal
 LoopOps = _ops_object("reference", "Per-tensor torch operations: the reference semantics.", _loop_new, _loop_inplace)
 ForeachOps = _ops_object("foreach", "One ``torch._foreach_*`` call per operation over the whole list.",
                          lambda op: _foreach(op, False), lambda op: _foreach(op, True))
-AutogradOps = _ops_object("autograd", "Per-tensor, differentiable: scalars may be tensors, no ``out=`` ops.",
-                          lambda op: _autograd(op, False), lambda op: _autograd(op, True))
 
-METHODS = SimpleNamespace(**{k: k for op in TABLE for k in ((op.name,) if not op.inplace_only else ()) + (op.name + "_",)})
-"""Every method name an ops object has (for tracers and checks)."""
+
+class AutogradOps:
+    """Differentiable semantics (``differentiable=True``): every op is its plain :attr:`Op.math` on tensors, so
+    scalars may be tensors and gradients flow through the step.
+
+    It is made for one step over tensors it ``owns`` (parameters and state): an owned tensor read as an operand
+    is read through a copy, so autograd never saves a tensor that a later in-place update changes; an in-place
+    op on an owned tensor writes the result into it (the state persists); on any other tensor it hands back
+    the result in a new list instead of mutating (temporaries stay functional). Rules therefore use the list
+    an in-place op returns. State starts detached from the graph (``copy_``), as torch.optim's does.
+    """
+
+    name = "autograd"
+
+    def __init__(self, owned: Sequence[Tensor] = ()) -> None:
+        self.owned = {id(t) for t in owned}
+
+    def _read(self, x: Tensor) -> Tensor:
+        return x.clone() if id(x) in self.owned else x
+
+    def _store(self, xs: TensorList, results: list) -> list:
+        out = []
+        for x, r in zip(xs, results):
+            if id(x) in self.owned:
+                x.copy_(r)
+                out.append(x)
+            else:
+                out.append(r)
+        return out
+
+    def copy_(self, xs: TensorList, ys: TensorList) -> list:
+        return self._store(xs, [y.detach() for y in ys])
+
+
+def _autograd_new(op: Op) -> Callable:
+    math, has_scalar = op.math, op.scalar is not None
+
+    def run(self, *args):
+        lists, extra = (args[:-1], (args[-1],)) if has_scalar else (args, ())
+        return [math(*map(self._read, ts), *extra) for ts in zip(*lists)]
+    return run
+
+
+def _autograd_inplace(op: Op) -> Callable:
+    new = _autograd_new(op)
+
+    def run(self, xs, *rest):
+        return self._store(xs, new(self, xs, *rest))
+    return run
+
+
+for _op in TABLE:
+    if not _op.inplace_only:
+        setattr(AutogradOps, _op.name, _autograd_new(_op))
+        setattr(AutogradOps, _op.name + "_", _autograd_inplace(_op))
+

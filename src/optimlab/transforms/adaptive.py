@@ -100,7 +100,7 @@ class ScaleByAdadelta(Transform):
         acc = ctx.state["acc_delta"]
         std = ops.sqrt_(ops.add_scalar(sq, self.eps))
         delta = ops.sqrt_(ops.add_scalar(acc, self.eps))
-        ops.mul_(ops.div_(delta, std), u)
+        delta = ops.mul_(ops.div_(delta, std), u)
         ema_sq_(ops, acc, delta, self.rho)
         return delta
 
@@ -133,7 +133,7 @@ class ScaleByAdam(Transform):
         if self.amsgrad:
             v = ops.maximum_(ctx.state["max_exp_avg_sq"], v)
         bias_correction2_sqrt = (1 - self.b2 ** ctx.step) ** 0.5
-        denom = ops.add_scalar_(ops.div_scalar_(ops.sqrt(v), bias_correction2_sqrt), self.eps)
+        denom = ops.add_scalar_(ops.div_scalar(ops.sqrt(v), bias_correction2_sqrt), self.eps)
         return (Term(m, denom, 1.0, 1 - self.b1 ** ctx.step),)
 
 

@@ -307,8 +307,8 @@ class KernelBackend(Backend):
             try:
                 table = prepare(bucket, slot_names(job.chain), self)
             except Unfit as exc:
-                raise ValueError(f"impl={self.name!r} cannot run this parameter group: {exc}; allowed: "
-                                 "impl='auto' (falls back), 'foreach' or 'reference'") from None
+                raise RuntimeError(f"impl={self.name!r} cannot run this parameter group: {exc}; allowed: "
+                                   "impl='auto' (falls back), 'foreach' or 'reference'") from None
         program, args, writes = program_for(job, bucket, table)
         for (name, _), value in zip(program.writes, writes):
             scalar_state.assign([st[name] for st in bucket.states], value)
