@@ -67,3 +67,14 @@ def test_the_roofline_kernel_streams_every_buffer_with_either_backend(monkeypatc
         for (p, t), b in zip(buffers, before):
             hit = torch.isinf(p.grad)
             assert torch.isnan(t[hit]).all() and torch.equal(t[~hit], b[~hit]), backend.name
+
+
+def test_small_model_table_times_torchs_default_and_every_impl(tmp_path):
+    out = tmp_path / "bench.json"
+    step.run_benchmark(["adam"], reps=1, sizes=[], first_step=False, out=out, log=lambda _: None)
+    small = json.loads(out.read_text())["small_models_us_per_step"]
+    assert set(small) == set(step.SMALL_SIZES)
+    for label, rows in small.items():
+        row = rows["adam"]
+        assert {"torch-default", "auto", "ratio", "reference", "foreach", "fused"} <= set(row)
+        assert row["ratio"] == pytest.approx(row["auto"] / row["torch-default"])

@@ -22,6 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     step.add_argument("--device", default="cpu",
                       help="cpu (numba kernels), or cuda / cuda:N (Triton kernels, CUDA-event timing) (default: cpu)")
     step.add_argument("--no-first-step", action="store_true", help="skip the cold/warm kernel-cache subprocesses")
+    step.add_argument("--small-only", action="store_true",
+                      help="only the small-model table (one 2-element tensor, a 64-64-10 MLP, 20x1K) vs torch.optim's "
+                           "default")
     step.add_argument("--json", default="out/bench-step.json", help="where to write the results (JSON; default: %(default)s)")
 
 
@@ -30,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
 
     names = [n.strip() for n in args.optimizers.split(",") if n.strip()] if args.optimizers else None
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()] if args.sizes else None
-    run_benchmark(names, quick=args.quick, reps=args.reps, warmup=args.warmup, sizes=sizes,
-                  first_step=not args.no_first_step, out=args.json, device=args.device,
+    run_benchmark(names, quick=args.quick, reps=args.reps, warmup=args.warmup, sizes=[] if args.small_only else sizes,
+                  first_step=not (args.no_first_step or args.small_only), out=args.json, device=args.device,
                   command="optimlab " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
     return 0

@@ -18,9 +18,10 @@ and interleaved round by round so that a noisy machine slows every contender ali
 
 Reported per contender: median ns/param over >= ``reps`` steps, GB/s (``B`` / time), the fraction of
 the roofline reached, the Adam-scaled target ratio and the speed-up over torch's best path. Also: peak
-extra memory during a step (Linux: the RSS high-water mark, reset just before the step), the per-step
-overhead on one 2-element tensor (the visual lab's case) for every impl against torch.optim and, in
-subprocesses, the first-step cost of kernel generation with a cold and with a warm kernel cache.
+extra memory during a step (Linux: the RSS high-water mark, reset just before the step), the step time on
+small models (one 2-element tensor, a small MLP, 20 tensors of 1K: per-step bookkeeping dominates there)
+against torch.optim's default and, in subprocesses, the first-step cost of kernel generation with a cold and
+with a warm kernel cache.
 
 ``device="cuda"`` runs the same tables on a GPU: optimlab's ``auto`` takes the Triton kernels there, the
 roofline is the same streaming program written out by the Triton generator, each step is timed with CUDA
@@ -64,8 +65,8 @@ def transformer_shapes(d: int, layers: int, vocab: int, context: int) -> list[tu
     return shapes + [(d,), (d,)]
 
 
-TINY_REPS = 200
-"""Timed steps per contender in the tiny-tensor overhead table (a step there takes microseconds)."""
+SMALL_ROUNDS = 40
+"""Timed blocks per contender in the small-model table (at least ``reps``)."""
 ADAM_REF = "adam-ref"
 """torch's fused Adam, timed in every round: the yardstick of issue 5's targets."""
 ADAM_BYTES = 28
@@ -99,7 +100,7 @@ class Report:
     roofline_gb_per_s: dict[str, dict[str, float]] = field(default_factory=dict)
     timings: list[Timing] = field(default_factory=list)
     first_step: dict[str, dict[str, float]] = field(default_factory=dict)
-    tiny_us_per_step: dict[str, dict[str, float]] = field(default_factory=dict)
+    small_models_us_per_step: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
 
 
 # -- measuring ------------------------------------------------------------------------------------
@@ -270,32 +271,65 @@ def bench_sizes(label: str, shapes, names: list[str], reps: int, warmup: int, re
         del opts
 
 
-# -- per-step overhead on tiny tensors ------------------------------------------------------------
+# -- small models: where a step is mostly fixed cost ---------------------------------------------------
 
-TINY_IMPLS = ("reference", "foreach", "kernel", "auto")
-"""optimlab impls in the tiny-tensor table; ``kernel`` stands for the device's generated kernel (fused, triton)."""
+SMALL_SIZES = {
+    "one-2": lambda: [(2,)],
+    "mlp-64": lambda: [(64, 64), (64,), (64, 64), (64,), (10, 64), (10,)],
+    "20x1K": lambda: [(1024,)] * 20,
+}
+"""One 2-element tensor (the visual lab's races), a 64-64-10 MLP (6 tensors) and 20 tensors of 1K: a step is
+microseconds, so what it costs is per-step bookkeeping rather than memory traffic."""
+SMALL_IMPLS = ("reference", "foreach", "kernel")
+"""optimlab impls shown beside ``auto``; ``kernel`` stands for the device's generated kernel (fused, triton)."""
+SMALL_BLOCK = 25
+"""Steps per timed sample: a sample is the mean of a block (one step is too short to time alone)."""
 
 
-def tiny_overhead(names: list[str], reps: int, warmup: int, log: Callable[[str], None],
-                  device: torch.device = torch.device("cpu")) -> dict[str, dict[str, float]]:
-    """Median microseconds per step of one optimizer holding one 2-element tensor (the visual lab's case:
-    there the step is all overhead), for torch.optim's paths and for every optimlab ``impl``."""
-    impls = [_backend(device).name if i == "kernel" else i for i in TINY_IMPLS]
-    out: dict[str, dict[str, float]] = {}
-    log("\nper-step overhead, one 2-element tensor (µs/step, median of "
-        f"{reps}; torch-default is torch's own choice, the for-loop on CPU):")
-    columns = ["torch-default", "torch-foreach", "torch-fused", *impls]
-    log(f"{'optimizer':10} " + " ".join(f"{c:>13}" for c in columns))
-    for name in names:
-        spec = registry.get(name)
-        (p,) = params = _make_params([(2,)], device=device)
-        opts = _contenders(spec, params, ("default", "foreach", "fused"))
-        del opts["optimlab"]
-        opts.update({impl: spec.make(params, impl=impl) for impl in impls})
-        times = _time_round_robin({k: o.step for k, o in opts.items()}, reps, warmup, device)
-        out[name] = {k: t * 1e6 for k, t in times.items()}
-        log(f"{name:10} " + " ".join(f"{out[name][c]:13.1f}" if c in out[name] else f"{'-':>13}" for c in columns))
+def _time_blocks(fns: dict[str, Callable[[], object]], rounds: int, block: int) -> dict[str, float]:
+    """Median over ``rounds`` of the mean seconds per call over ``block`` calls, all contenders interleaved
+    round by round, after one warm-up block each."""
+    for fn in fns.values():
+        for _ in range(block):
+            fn()
+    samples: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            for _ in range(block):
+                fn()
+            samples[name].append((time.perf_counter() - t0) / block)
+    return {k: statistics.median(v) for k, v in samples.items()}
+
+
+def small_models(names: list[str], rounds: int, log: Callable[[str], None],
+                 device: torch.device = torch.device("cpu")) -> dict[str, dict[str, dict[str, float]]]:
+    """µs per step on the :data:`SMALL_SIZES` models for torch.optim's default (the for-loop on CPU) and
+    optimlab's default (``impl="auto"``), their ratio (target: at most 1.0), and optimlab's other impls."""
+    impls = [_backend(device).name if i == "kernel" else i for i in SMALL_IMPLS]
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    columns = ["torch-default", "auto", "ratio", *impls]
+    for label, shapes in SMALL_SIZES.items():
+        log(f"\nsmall model {label}: µs per step (median of {rounds} blocks of {SMALL_BLOCK}); ratio = optimlab auto "
+            "/ torch.optim default, target <= 1.0")
+        log(f"{'optimizer':10} " + " ".join(f"{c:>13}" for c in columns))
+        for name in names:
+            spec = registry.get(name)
+            params = _make_params(shapes(), device=device)
+            opts = {"torch-default": spec.reference_factory()(params)} if _has_torch(spec) else {}
+            opts.update({"auto": spec.make(params), **{impl: spec.make(params, impl=impl) for impl in impls}})
+            times = {k: t * 1e6 for k, t in _time_blocks({k: o.step for k, o in opts.items()}, rounds,
+                                                          SMALL_BLOCK).items()}
+            if "torch-default" in times:
+                times["ratio"] = times["auto"] / times["torch-default"]
+            out.setdefault(label, {})[name] = times
+            log(f"{name:10} " + " ".join((f"{times[c]:13.2f}" if c == "ratio" else f"{times[c]:13.1f}")
+                                         if c in times else f"{'-':>13}" for c in columns))
     return out
+
+
+def _has_torch(spec) -> bool:
+    return spec.reference.startswith("torch.optim.") and spec.reference_factory() is not None
 
 
 # -- first-step cost ------------------------------------------------------------------------------
@@ -385,7 +419,7 @@ def run_benchmark(names: list[str] | None = None, quick: bool = False, reps: int
     names = names or registry.names()
     for name in names:
         registry.get(name)  # raises UnknownOptimizerError listing the valid names
-    chosen = sizes or list(table)
+    chosen = list(table) if sizes is None else sizes
     for label in chosen:
         if label not in table:
             raise ValueError(f"Invalid sizes: {label!r}; allowed: {', '.join(table)}")
@@ -399,7 +433,7 @@ def run_benchmark(names: list[str] | None = None, quick: bool = False, reps: int
         f"{warmup} warm-up")
     for label in chosen:
         bench_sizes(label, table[label](), names, reps, warmup, report, log, dev)
-    report.tiny_us_per_step = tiny_overhead(names, max(reps, TINY_REPS), max(warmup, 10), log, dev)
+    report.small_models_us_per_step = small_models(names, max(reps, SMALL_ROUNDS), log, dev)
     if first_step:
         report.first_step = first_step_cost(names, log, dev)
     if out is not None:
