@@ -26,7 +26,7 @@ test: $(STAMP_TEST)
 	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n 2 --dist loadfile
 
 docs: $(STAMP_RUN)
-	$(VENV)/bin/optimlab optimizers --write docs/optimizers.md
+	$(VENV)/bin/optimlab optimizers --write docs/optimizers.md --readme README.md
 
 gallery: $(STAMP_RUN)
 	$(PY) -m optimlab.lab.gallery docs/gallery

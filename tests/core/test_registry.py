@@ -101,3 +101,24 @@ def test_docs_page_is_generated_from_the_registry():
     for line in ("SGD → Momentum", "Momentum → NAG", "Adagrad → RMSprop", "RMSprop → Adadelta",
                  "Momentum + RMSprop → Adam", "Adam + NAG → NAdam"):
         assert line in text
+
+
+def test_readme_family_table_is_generated_from_the_registry():
+    from optimlab.docs_gen import with_readme_family
+
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    assert text == with_readme_family(text), "run `make docs` to regenerate README's family table"
+    for spec in registry.specs():
+        assert f"| `{spec.title}` |" in text
+
+
+def test_every_optimizer_has_an_entry_in_the_tests_reference_catalogue():
+    from tests.catalogue import CATALOGUE
+
+    assert set(CATALOGUE) == set(registry.names())
+    for spec in registry.specs():  # the class's stated reference is the implementation the tests hold it to
+        if CATALOGUE[spec.name].make is not None:
+            assert spec.reference_factory() == CATALOGUE[spec.name].make or (
+                getattr(spec.reference_factory(), "func", None) == getattr(CATALOGUE[spec.name].make, "func", 0)
+                and spec.reference_factory().keywords == CATALOGUE[spec.name].make.keywords)
