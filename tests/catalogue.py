@@ -7,6 +7,7 @@ parametrised test (parity, checkpoints, engines, identities) reads this table.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Callable, Mapping
@@ -24,6 +25,28 @@ class Reference:
     make: Callable[..., torch.optim.Optimizer] | None
     variants: tuple[Mapping[str, Any], ...] = ({},)
     bitwise: bool = True
+    paths_differ: bool = False
+    """torch's own foreach path is not bitwise equal to its for-loop (NAdam): optimlab's both follow the for-loop."""
+
+    @property
+    def is_torch(self) -> bool:
+        """Whether the reference is a torch.optim class (it takes torch's ``foreach``/``fused`` flags)."""
+        return getattr(getattr(self.make, "func", self.make), "__module__", "").startswith("torch.optim")
+
+    def path(self, impl: str) -> dict[str, Any]:
+        """The reference's keyword arguments for the path optimlab's ``impl`` equals bit for bit: torch's for-loop
+        for ``"reference"``, its foreach path for ``"foreach"``; a third-party reference has one path."""
+        if not self.is_torch:
+            return {}
+        return {"foreach": impl == "foreach" and not self.paths_differ}
+
+
+def _optional(module: str, name: str) -> Callable[..., torch.optim.Optimizer] | None:
+    """A reference from a test-only package (pinned in the ``test`` extra); None where it is not installed."""
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ImportError:
+        return None
 
 
 CATALOGUE: dict[str, Reference] = {
@@ -49,7 +72,10 @@ CATALOGUE: dict[str, Reference] = {
         {}, {"amsgrad": True}, {"maximize": True, "weight_decay": 0.3})),
     "nadam": Reference(torch.optim.NAdam, (
         {}, {"momentum_decay": 0.01}, {"weight_decay": 0.1}, {"weight_decay": 0.1, "decoupled_weight_decay": True},
-        {"maximize": True})),
+        {"maximize": True}), paths_differ=True),
     "adamax": Reference(torch.optim.Adamax, (
         {}, {"weight_decay": 0.1}, {"maximize": True, "betas": (0.8, 0.99)})),
+    "lion": Reference(_optional("lion_pytorch", "Lion"), (
+        {}, {"weight_decay": 0.1}, {"betas": (0.95, 0.98), "weight_decay": 1.0, "decoupled_weight_decay": True}),
+        ),
 }

@@ -38,9 +38,11 @@ class UnknownOptimizerError(ValueError):
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What an optimizer accepts. ``sparse``: sparse gradients (densified: torch's sparse update exactly)."""
+    """What an optimizer accepts. ``sparse``: sparse gradients (densified: torch's sparse update exactly);
+    ``complex``: complex parameters (as pairs of reals, as torch.optim does)."""
 
     sparse: bool = False
+    complex: bool = True
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ class Spec:
 
     @property
     def capabilities(self) -> Capabilities:
-        return Capabilities(sparse=bool(self.cls.sparse))
+        return Capabilities(sparse=bool(self.cls.sparse), complex=self.cls.complex_params is True)
 
     @property
     def lr_range(self) -> tuple[float, float]:

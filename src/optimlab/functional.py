@@ -19,7 +19,6 @@ import torch
 from torch import Tensor
 
 from optimlab import engine, registry
-from optimlab.adapter.optimizer import impl_of
 
 
 def _group_uncached(optimizer: str, hypers: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
@@ -53,7 +52,7 @@ def step(optimizer: str, params: Sequence[Tensor], grads: Sequence[Tensor | None
     if live:
         engine.step_group(cls.job(group), [params[i] for i in live],
                           [cls.dense_grad(grads[i], f"grads[{i}]") for i in live], [states[i] for i in live],
-                          impl_of(group))
+                          cls.impl_of(group))
 
 
 def _bind(name: str):

@@ -22,7 +22,8 @@ def _bad_values(check):
             out.append(check.high + 1.0)
         return out
     if isinstance(check, Pair):
-        return [(0.9,), (1.0, 0.999), (0.9, -0.1), (math.nan, 0.9), "ab"]
+        beyond = (check.each.high + (0.0 if check.each.high_open else 1.0), 0.9) if check.each.high is not None else ()
+        return [(0.9,), (0.9, -0.1), (math.nan, 0.9), "ab", *([beyond] if beyond else [])]
     if isinstance(check, Boolean):
         return ["yes", 1, None]
     if isinstance(check, Choice):

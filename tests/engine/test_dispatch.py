@@ -11,6 +11,7 @@ from optimlab import engine
 from optimlab.engine.backends import kernel, numba
 from optimlab.engine.state import init_state
 from tests.engine.common import leaves, param_set, run, scaled_err
+from tests.optimizers.cases import visible_lr
 from tests.helpers import loss_fn
 
 
@@ -126,7 +127,7 @@ def test_mixed_dtypes_in_one_group(name, rounded_sqrt):
     out, states = {}, {}
     for impl in ("fused", "reference"):
         ps = [x.clone().requires_grad_() for x in init]
-        opt = spec.make(ps, impl=impl)
+        opt = spec.make(ps, impl=impl, lr=visible_lr(spec))
         for _ in range(20):
             opt.zero_grad()
             loss_fn([p.float() for p in ps]).backward()

@@ -25,7 +25,7 @@ import os
 import pytest
 import torch
 
-from tests.optimizers.cases import reference, variants
+from tests.optimizers.cases import reference, variants, visible_lr
 
 from optimlab import registry
 from optimlab.engine.backends import numba as fused
@@ -68,7 +68,7 @@ def kernel_impl(request, monkeypatch):
 @pytest.mark.parametrize("spec,variant", VARIANTS)
 def test_fused_equals_reference(spec, variant, dtype, kernel_impl, rounded_sqrt):
     impl, device = kernel_impl
-    init = param_set(dtype)
+    init = param_set(dtype, spec=spec)
     steps = 30 if impl == "triton" and device == "cpu" and dtype == torch.float64 else 100
     fused, opt = run(spec, impl, init, steps, device=device, **variant)
     ref, _ = run(spec, "reference", init, steps, device=device, **variant)
@@ -113,7 +113,8 @@ def _triton_block():
     return triton_kernels.BLOCK
 
 
-BLOCK_STEPS = 2  # the first step (state created) and a steady one: each kernel the optimizer has
+BLOCK_STEPS = 3  # the first step (state created) and steady ones: each kernel the optimizer has; an odd count, so a
+# sign method's ±lr steps cannot cancel to no movement
 BLOCK_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
 BLOCK_TOL = {torch.float32: 1e-6, torch.float64: 1e-13,
              # Both compute in fp32 from the same stored values and round once on store: an fp32 difference
@@ -146,7 +147,7 @@ def _run_blocks(spec, impl, variant, device):
     """BLOCK_STEPS steps from _block_init() with the same seeded gradients (so the runs differ only by the
     kernels); returns the parameters and, per parameter, its state buffers by name."""
     ps = [x.to(device).requires_grad_() for x in _block_init()]
-    opt = spec.make(ps, impl=impl, **variant)
+    opt = spec.make(ps, impl=impl, **{"lr": visible_lr(spec), **variant})
     gen = torch.Generator().manual_seed(7)
     for _ in range(BLOCK_STEPS):
         for p in ps:

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from tests.helpers import loss_fn, make_params, max_rel_err, two_groups
-from tests.optimizers.cases import SPEC_IDS, SPECS, TORCH_SPEC_IDS, VARIANTS, reference, variants
+from tests.optimizers.cases import REFERENCE_SPEC_IDS, SPEC_IDS, SPECS, VARIANTS, reference, variants
 
 K, STEPS = 20, 45
 
@@ -93,7 +93,7 @@ def test_every_optimizer_without_a_torch_counterpart_is_declared():
     assert {s.name for s in SPECS if reference(s) is None} == NO_TORCH_COUNTERPART
 
 
-@pytest.mark.parametrize("spec", TORCH_SPEC_IDS)
+@pytest.mark.parametrize("spec", REFERENCE_SPEC_IDS)
 def test_state_keys_are_torchs(spec):
     """After a step, optimlab's per-parameter state has exactly the keys torch.optim creates."""
     for variant in variants(spec):

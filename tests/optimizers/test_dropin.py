@@ -125,8 +125,8 @@ def test_param_groups_have_torchs_keys(spec):
                                          ({"fused": True}, "fused"), ({}, "fused")])
 @pytest.mark.parametrize("spec", SPEC_IDS)
 def test_torchs_path_flags_choose_the_path(spec, flags, impl):
-    if "fused" in flags and "fused" not in spec.defaults:
-        pytest.skip(f"torch's {spec.title} has no fused flag")
+    if not set(flags) <= set(spec.defaults):
+        pytest.skip(f"{spec.title} takes no {', '.join(flags)} flag (nor does its reference)")
     _, opt = _stepped(spec, steps=1, **flags)
     assert {name for used in opt.last_impl for name, _ in used} == {impl}
 
@@ -308,3 +308,14 @@ def test_invalid_hyperparameters_are_refused_in_torchs_words(spec):
     if "betas" in spec.defaults:
         with pytest.raises(ValueError, match="Invalid beta parameter at index 1: 1.0"):
             spec.make(p, betas=(0.9, 1.0))
+
+
+def test_an_optimizer_that_refuses_complex_parameters_says_why_before_any_change():
+    p = torch.randn(3, dtype=torch.complex64, requires_grad=True)
+    q = torch.randn(3, requires_grad=True)
+    opt = optimlab.Lion([q, p], lr=0.1)
+    p.grad, q.grad = torch.ones_like(p), torch.ones_like(q)
+    before = q.detach().clone()
+    with pytest.raises(ValueError, match=r"Lion does not take complex parameters.*\[1\].*complex64"):
+        opt.step()
+    assert torch.equal(q, before) and not opt.state

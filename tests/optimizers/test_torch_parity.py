@@ -14,7 +14,8 @@ import pytest
 import torch
 
 from tests.helpers import make_params, max_rel_err, train
-from tests.optimizers.cases import TORCH_SPECS, VARIANTS, reference, variants
+from tests.catalogue import CATALOGUE
+from tests.optimizers.cases import REFERENCE_SPECS, TORCH_SPECS, VARIANTS, reference, reference_path, variants
 
 STEPS = 150
 TOL = 1e-10
@@ -22,17 +23,6 @@ TOL = 1e-10
 
 def _step_lr(opt):
     return torch.optim.lr_scheduler.StepLR(opt, step_size=40, gamma=0.5)
-
-
-TORCH_PATHS_DIFFER = {"nadam"}
-"""torch.optim classes whose own foreach path is not bitwise equal to their for-loop (NAdam's foreach path divides
-sqrt(v) by sqrt(1 - β2^t); its for-loop takes sqrt(v / (1 - β2^t))). optimlab's rule is written once, in the
-for-loop's order, so both its paths equal torch's for-loop; ``test_torch_own_paths_differ`` keeps this list true."""
-
-
-def _torch_path(spec, impl: str) -> bool:
-    """torch's ``foreach`` flag for the path optimlab's ``impl`` equals bit for bit."""
-    return impl == "foreach" and spec.name not in TORCH_PATHS_DIFFER
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["fp32", "fp64"])
@@ -43,7 +33,7 @@ def test_bitwise_equal_to_torch_every_step(spec, variant, impl, dtype):
     mx = variant.get("maximize", False)
     _, _, ours = train(lambda p, lr: spec.make(p, lr=lr, impl=impl, **variant), init, STEPS, scheduler=_step_lr,
                        maximize=mx)
-    _, _, ref = train(lambda p, lr: reference(spec)(p, lr=lr, foreach=_torch_path(spec, impl), **variant), init,
+    _, _, ref = train(lambda p, lr: reference(spec)(p, lr=lr, **reference_path(spec, impl), **variant), init,
                       STEPS, scheduler=_step_lr, maximize=mx)
     for t, (a, b) in enumerate(zip(ours, ref)):
         for i, (x, y) in enumerate(zip(a, b)):
@@ -52,12 +42,14 @@ def test_bitwise_equal_to_torch_every_step(spec, variant, impl, dtype):
 
 
 @pytest.mark.parametrize("spec", [pytest.param(s, id=s.name) for s in TORCH_SPECS])
-def test_torch_own_paths_differ_only_where_listed(spec):
-    """torch's foreach and for-loop paths agree bit for bit except for the classes in ``TORCH_PATHS_DIFFER``."""
+def test_torch_own_paths_differ_only_where_the_catalogue_says(spec):
+    """torch's foreach and for-loop paths agree bit for bit except where the catalogue marks ``paths_differ``
+    (NAdam's foreach path divides sqrt(v) by sqrt(1 - β2^t), its for-loop takes sqrt(v / (1 - β2^t))): there
+    optimlab's rule, written once in the for-loop's order, equals the for-loop on both its paths."""
     init = make_params(dtype=torch.float32)
     runs = [train(lambda p, lr: reference(spec)(p, lr=lr, foreach=f), init, 30)[0] for f in (False, True)]
     same = all(torch.equal(x, y) for x, y in zip(*runs))
-    assert same == (spec.name not in TORCH_PATHS_DIFFER)
+    assert same == (not CATALOGUE[spec.name].paths_differ)
 
 
 @pytest.mark.parametrize("impl", ["fused", "auto"])
@@ -75,7 +67,7 @@ def test_matches_torch_every_step(spec, variant, impl):
     assert max(p.abs().max().item() for p in ref[-1]) < 1e6  # the run stayed finite and meaningful
 
 
-@pytest.mark.parametrize("spec", [pytest.param(s, id=s.name) for s in TORCH_SPECS])
+@pytest.mark.parametrize("spec", [pytest.param(s, id=s.name) for s in REFERENCE_SPECS if s.capabilities.complex])
 def test_complex_params_match_torch(spec):
     init = make_params(complex_last=True)
     variant = {"maximize": True}
@@ -85,11 +77,13 @@ def test_complex_params_match_torch(spec):
     assert max_rel_err(ours[-1], ref[-1]) <= TOL
 
 
-@pytest.mark.parametrize("spec", [pytest.param(s, id=s.name) for s in TORCH_SPECS])
+@pytest.mark.parametrize("spec", [pytest.param(s, id=s.name) for s in REFERENCE_SPECS])
 def test_per_group_overrides_match_torch(spec):
-    """Each group carries its own hyperparameters (lr, weight decay and the first variant's options)."""
+    """Each group carries its own hyperparameters (lr, weight decay and the last variant's options that the
+    reference keeps per group: lion-pytorch's ``decoupled_weight_decay`` is per optimizer)."""
     init = make_params()
-    extra = {k: v for k, v in variants(spec)[-1].items() if k != "maximize"}
+    per_group = set(reference(spec)([torch.zeros(1, requires_grad=True)]).param_groups[0])
+    extra = {k: v for k, v in variants(spec)[-1].items() if k != "maximize" and k in per_group}
 
     def groups(ps):
         return [{"params": ps[:1], "weight_decay": 0.05}, {"params": ps[1:], "lr": 0.003, **extra}]
@@ -133,7 +127,7 @@ def test_fp32_every_step_within_a_few_ulps_of_torch(spec, variant, impl):
     a = [x.clone().requires_grad_() for x in init]
     b = [x.clone().requires_grad_() for x in init]
     ours = spec.make(two_groups(a, 0.01), lr=0.01, impl=impl, **variant)
-    theirs = reference(spec)(two_groups(b, 0.01), lr=0.01, foreach=False, **variant)
+    theirs = reference(spec)(two_groups(b, 0.01), lr=0.01, **reference_path(spec, "reference"), **variant)
     eps = torch.finfo(torch.float32).eps
     for t in range(FP32_STEPS):
         if t:

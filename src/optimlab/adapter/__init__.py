@@ -9,6 +9,7 @@ from optimlab.adapter.declare import (
     FUSED,
     MAXIMIZE,
     WEIGHT_DECAY,
+    Derived,
     Fixed,
     Hyper,
     lr,
@@ -16,4 +17,4 @@ from optimlab.adapter.declare import (
 from optimlab.adapter.optimizer import ENGINE_OPTIONS, NonFiniteGradientError, Optimizer
 
 __all__ = ["BETAS", "CAPTURABLE", "DIFFERENTIABLE", "ENGINE_OPTIONS", "EPS", "FOREACH", "FUSED", "MAXIMIZE",
-           "WEIGHT_DECAY", "Fixed", "Hyper", "NonFiniteGradientError", "Optimizer", "lr"]
+           "WEIGHT_DECAY", "Derived", "Fixed", "Hyper", "NonFiniteGradientError", "Optimizer", "lr"]

@@ -30,7 +30,8 @@ Constraint = Callable[..., Any]
 @dataclass(frozen=True)
 class Hyper:
     """One hyperparameter: its default, its constraint, what it means (``doc``), torch's wording for it in
-    error messages (``label``), whether it is keyword-only, and for ``lr`` the search range of the tuner."""
+    error messages (``label``), whether it is keyword-only, for ``lr`` the search range of the tuner, and for a
+    switch of the engine's path which value selects which ``impl``."""
 
     default: Any
     check: Constraint
@@ -38,6 +39,9 @@ class Hyper:
     label: str | None = None
     kw_only: bool = False
     search: tuple[float, float] | None = None
+    selects: tuple[tuple[Any, str], ...] = ()
+    """For a switch that chooses the engine's path (torch's ``foreach``/``fused``, lion-pytorch's ``use_triton``):
+    ``(value, impl)`` pairs — the value selects that ``impl`` when the group leaves ``impl="auto"``."""
 
     def but(self, **changes: Any) -> "Hyper":
         """This hyperparameter with some attributes changed (a preset's new default, say)."""
@@ -58,6 +62,14 @@ class Hyper:
 
 
 @dataclass(frozen=True)
+class Derived:
+    """A group key that is not an argument: at construction it takes the value of argument ``source`` (lion-pytorch's
+    decoupled weight decay divides by the lr the optimizer was built with, whatever a scheduler does later)."""
+
+    source: str
+
+
+@dataclass(frozen=True)
 class Fixed:
     """A preset's fixed value of a parent's option: out of the signature, in every group (NAG: ``nesterov``).
     A param group may still set it; it is then checked with the parent's constraint."""
@@ -68,10 +80,11 @@ class Fixed:
 # -- torch.optim's engine flags, accepted with torch's meaning (each optimizer places them as torch does) ----
 
 FOREACH = Hyper(None, Choice((None, True, False)),
-                "torch's multi-tensor switch: True runs impl='foreach', False impl='reference'", kw_only=True)
+                "torch's multi-tensor switch: True runs impl='foreach', False impl='reference'", kw_only=True,
+                selects=((True, "foreach"), (False, "reference")))
 FUSED = Hyper(None, Choice((None, True, False)),
               "torch's fused switch: True runs the generated kernel of the tensors' device (impl='fused')",
-              kw_only=True)
+              kw_only=True, selects=((True, "fused"),))
 DIFFERENTIABLE = Hyper(False, BOOLEAN, "gradients flow through the step (autograd; runs the reference path)",
                        kw_only=True)
 CAPTURABLE = Hyper(False, BOOLEAN, "CUDA-graph capturable step, as torch (CUDA only; refused on CPU)",
@@ -80,12 +93,13 @@ MAXIMIZE = Hyper(False, BOOLEAN, "maximize the objective instead of minimizing i
 TORCH_FLAGS = ("foreach", "fused", "differentiable", "capturable")
 
 
-def collect(cls: type) -> tuple[dict[str, Hyper], dict[str, Any], dict[str, Hyper]]:
-    """The hyperparameters of ``cls`` (base classes first, in declaration order), its fixed options, and the
-    constraints of the fixed options (their parents' hyperparameters)."""
+def collect(cls: type) -> tuple[dict[str, Hyper], dict[str, Any], dict[str, Hyper], dict[str, str]]:
+    """The hyperparameters of ``cls`` (base classes first, in declaration order), its fixed options, the
+    constraints of the fixed options (their parents' hyperparameters) and its derived keys (name -> source)."""
     hypers: dict[str, Hyper] = {}
     fixed: dict[str, Any] = {}
     fixed_checks: dict[str, Hyper] = {}
+    derived: dict[str, str] = {}
     for klass in reversed(cls.__mro__):
         for name, value in vars(klass).items():
             if isinstance(value, Hyper):
@@ -97,7 +111,9 @@ def collect(cls: type) -> tuple[dict[str, Hyper], dict[str, Any], dict[str, Hype
                 if parent is not None:
                     fixed_checks[name] = parent
                 fixed[name] = value.value
-    return hypers, fixed, fixed_checks
+            elif isinstance(value, Derived):
+                derived[name] = value.source
+    return hypers, fixed, fixed_checks, derived
 
 
 def signature(hypers: Mapping[str, Hyper]) -> inspect.Signature:

@@ -122,22 +122,29 @@ class Optimizer(torch.optim.Optimizer):
     sparse: ClassVar[bool] = False
     """Takes sparse gradients (as torch.optim's SGD and Adagrad); they are densified, which gives torch's
     sparse updates exactly (a coordinate without a gradient gets a zero one)."""
+    complex_params: ClassVar[bool | str] = True
+    """True: complex parameters are optimized as pairs of reals (as torch.optim does); otherwise a string saying why
+    they are refused."""
     relations: ClassVar[tuple] = ()
     """Checks across hyperparameters: ``fn(group)`` raising ``ValueError``."""
 
     _hypers: ClassVar[dict[str, Hyper]] = {}
     _fixed: ClassVar[dict[str, Any]] = {}
     _fixed_checks: ClassVar[dict[str, Hyper]] = {}
+    _derived: ClassVar[dict[str, str]] = {}
+    _selectors: ClassVar[tuple] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        hypers, fixed, fixed_checks = declare.collect(cls)
-        cls._hypers, cls._fixed, cls._fixed_checks = hypers, fixed, fixed_checks
+        hypers, fixed, fixed_checks, derived = declare.collect(cls)
+        cls._hypers, cls._fixed, cls._fixed_checks, cls._derived = hypers, fixed, fixed_checks, derived
+        cls._selectors = tuple((n, dict(h.selects)) for n, h in hypers.items() if h.selects)
         cls._signature = declare.signature(hypers)
         if "__init__" not in cls.__dict__:
             cls.__init__ = _make_init(cls)
         numbers = tuple(n for n, h in hypers.items() if h.is_number)
-        flags = tuple(n for n in (*hypers, *fixed) if n not in numbers)
+        numbers += tuple(n for n, source in derived.items() if source in numbers)
+        flags = tuple(n for n in (*hypers, *fixed, *derived) if n not in numbers)
         cls._rule = engine.Rule(cls.recipe, numbers, flags)
         if cls.__doc__ and "Defaults:" not in cls.__doc__:
             skip = (*declare.TORCH_FLAGS, *ENGINE_OPTIONS)
@@ -156,7 +163,8 @@ class Optimizer(torch.optim.Optimizer):
 
     # -- construction and groups ----------------------------------------------------------------
     def _setup(self, params: Iterable[Any], values: dict[str, Any]) -> None:
-        defaults = self._validate({**values, **self._fixed})
+        derived = {name: values[source] for name, source in self._derived.items()}
+        defaults = self._validate({**values, **self._fixed, **derived})
         self.skipped_steps = 0
         self.last_impl: list[list[tuple[str, str]]] = []
         self._plans: dict[int, engine.Plan] = {}
@@ -178,11 +186,15 @@ class Optimizer(torch.optim.Optimizer):
         for name, h in self._fixed_checks.items():
             if name in out:
                 out[name] = h.validate(name, out[name])
+        for name, source in self._derived.items():
+            if name in out:
+                out[name] = self._hypers[source].validate(name, out[name])
         impl = out.get("impl", "auto")
-        wanted = "fused" if out.get("fused") else {True: "foreach", False: "reference"}.get(out.get("foreach"))
+        wanted = self._selected(out)
         if impl != "auto" and wanted is not None and wanted != impl and not (impl == "triton" and wanted == "fused"):
-            raise ValueError(f"Invalid impl: {impl!r} with torch's flags foreach={out.get('foreach')!r}, "
-                             f"fused={out.get('fused')!r}; allowed: one way to choose the path (impl, or the flags)")
+            flags = ", ".join(f"{n}={out.get(n)!r}" for n, _ in self._selectors)
+            raise ValueError(f"Invalid impl: {impl!r} with torch's flags {flags}; allowed: one way to choose the path "
+                             "(impl, or the flags)")
         for relation in self.relations:
             relation(out)
         return out
@@ -208,9 +220,11 @@ class Optimizer(torch.optim.Optimizer):
         self.__dict__.setdefault("skipped_steps", 0)
         self.last_impl = []
         self._plans = {}
+        declared = {*self._hypers, *self._fixed, *self._derived}
         for group in self.param_groups:
             for key, value in self.defaults.items():
-                group.setdefault(key, value)
+                if key in declared:  # torch's own __setstate__ adds 'differentiable' to every optimizer's defaults
+                    group.setdefault(key, value)
             group.update({k: v for k, v in self._validate(group).items() if k != "params"})
             for p in group["params"]:
                 st = self.state.get(p)
@@ -299,6 +313,21 @@ class Optimizer(torch.optim.Optimizer):
         return list(params), grads, list(map(self.state.__getitem__, params))
 
     @classmethod
+    def _selected(cls, group: Mapping[str, Any]) -> str | None:
+        """The implementation the group's path switches select, or None; a switch for the generated kernel wins
+        over ``foreach`` (as torch's ``fused`` does)."""
+        chosen = [choices[value] for name, choices in cls._selectors
+                  if not isinstance(value := group.get(name), Tensor) and value in choices]
+        return "fused" if "fused" in chosen else (chosen[0] if chosen else None)
+
+    @classmethod
+    def impl_of(cls, group: Mapping[str, Any]) -> str:
+        """The implementation a group asks for: ``impl``, or under ``"auto"`` what its path switches select
+        (torch's ``fused=True``, ``foreach=True/False``)."""
+        impl = group.get("impl", "auto")
+        return impl if impl != "auto" else (cls._selected(group) or "auto")
+
+    @classmethod
     def job(cls, group: Mapping[str, Any]) -> engine.Job:
         """The engine's job for one step of ``group``."""
         return engine.Job(cls._rule, group, bool(group.get("maximize", False)), bool(group.get("differentiable", False)))
@@ -339,12 +368,16 @@ class Optimizer(torch.optim.Optimizer):
             if group.get("capturable"):
                 raise RuntimeError(f"capturable=True: optimlab's {type(self).__name__} does not capture CUDA graphs "
                                    "(its step counters stay on the CPU); allowed: capturable=False")
-            impl = impl_of(group)
+            impl = self.impl_of(group)
             planned = engine.step_planned(self._plans, gi, group, self.state, impl)
             if planned is not None:
                 used.append(planned)
                 continue
             params, grads, states = self._collect(gi, group)
+            if self.complex_params is not True and any(map(torch.is_complex, params)):
+                i = next(i for i, p in enumerate(group["params"]) if torch.is_complex(p))
+                raise ValueError(f"{type(self).__name__} does not take complex parameters, got one: "
+                                 f"{self._param_name(gi, i)}; {self.complex_params}")
             if params:
                 used.append(engine.step_group(self.job(group), params, grads, states, impl, self._plans, gi))
                 if not states[0]:  # a rule without state (plain SGD): keep none, as torch
@@ -367,14 +400,3 @@ def _family() -> list[type]:
 
     visit(Optimizer)
     return out
-
-
-def impl_of(group: Mapping[str, Any]) -> str:
-    """The implementation a group asks for: ``impl``, or torch's ``fused`` / ``foreach`` flags under ``"auto"``."""
-    impl = group.get("impl", "auto")
-    if impl != "auto":
-        return impl
-    if group.get("fused"):
-        return "fused"
-    foreach = group.get("foreach")
-    return "auto" if foreach is None else "foreach" if foreach else "reference"
