@@ -373,11 +373,11 @@ class Optimizer(torch.optim.Optimizer):
             if planned is not None:
                 used.append(planned)
                 continue
-            params, grads, states = self._collect(gi, group)
-            if self.complex_params is not True and any(map(torch.is_complex, params)):
+            if self.complex_params is not True and any(map(torch.is_complex, group["params"])):
                 i = next(i for i, p in enumerate(group["params"]) if torch.is_complex(p))
                 raise ValueError(f"{type(self).__name__} does not take complex parameters, got one: "
                                  f"{self._param_name(gi, i)}; {self.complex_params}")
+            params, grads, states = self._collect(gi, group)
             if params:
                 used.append(engine.step_group(self.job(group), params, grads, states, impl, self._plans, gi))
                 if not states[0]:  # a rule without state (plain SGD): keep none, as torch
