@@ -346,6 +346,17 @@ class Optimizer(torch.optim.Optimizer):
                     torch._foreach_div_(grads, grad_scale.reshape(()).to(grads[0].device))
         return False
 
+    def _refuse(self) -> None:
+        """What no group may ask for, checked in every group before any group steps."""
+        for gi, group in enumerate(self.param_groups):
+            if group.get("capturable"):
+                raise RuntimeError(f"capturable=True: optimlab's {type(self).__name__} does not capture CUDA graphs "
+                                   "(its step counters stay on the CPU); allowed: capturable=False")
+            if self.complex_params is not True and any(map(torch.is_complex, group["params"])):
+                i = next(i for i, p in enumerate(group["params"]) if torch.is_complex(p))
+                raise ValueError(f"{type(self).__name__} does not take complex parameters, got one: "
+                                 f"{self._param_name(gi, i)}; {self.complex_params}")
+
     @_hooked
     def step(self, closure=None):  # type: ignore[override]
         """Perform one optimization step. ``closure`` re-evaluates the model and returns the loss."""
@@ -361,22 +372,16 @@ class Optimizer(torch.optim.Optimizer):
         skip = self._guard()
         if skip:
             self.skipped_steps += 1
+        self._refuse()
         used = []
         for gi, group in enumerate(self.param_groups):
             if gi in skip:
                 continue
-            if group.get("capturable"):
-                raise RuntimeError(f"capturable=True: optimlab's {type(self).__name__} does not capture CUDA graphs "
-                                   "(its step counters stay on the CPU); allowed: capturable=False")
             impl = self.impl_of(group)
             planned = engine.step_planned(self._plans, gi, group, self.state, impl)
             if planned is not None:
                 used.append(planned)
                 continue
-            if self.complex_params is not True and any(map(torch.is_complex, group["params"])):
-                i = next(i for i, p in enumerate(group["params"]) if torch.is_complex(p))
-                raise ValueError(f"{type(self).__name__} does not take complex parameters, got one: "
-                                 f"{self._param_name(gi, i)}; {self.complex_params}")
             params, grads, states = self._collect(gi, group)
             if params:
                 used.append(engine.step_group(self.job(group), params, grads, states, impl, self._plans, gi))
