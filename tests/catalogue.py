@@ -75,6 +75,9 @@ CATALOGUE: dict[str, Reference] = {
         {"maximize": True}), paths_differ=True),
     "adamax": Reference(torch.optim.Adamax, (
         {}, {"weight_decay": 0.1}, {"maximize": True, "betas": (0.8, 0.99)})),
+    "radam": Reference(torch.optim.RAdam, (
+        {}, {"weight_decay": 0.1}, {"weight_decay": 0.1, "decoupled_weight_decay": True},
+        {"betas": (0.8, 0.9), "eps": 1e-6}, {"maximize": True}), paths_differ=True),
     "lion": Reference(_optional("lion_pytorch", "Lion"), (
         {}, {"weight_decay": 0.1}, {"betas": (0.95, 0.98), "weight_decay": 1.0, "decoupled_weight_decay": True}),
         ),

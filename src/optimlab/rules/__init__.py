@@ -50,12 +50,14 @@ class ScalarSlot:
 @dataclass(frozen=True)
 class Term:
     r"""A deferred update :math:`\frac{a}{b}\cdot\frac{\text{num}}{\text{den}}` per tensor (``den`` None: no
-    division). The descent link turns it into torch's in-place call with coefficient :math:`-\eta a / b`."""
+    division). The descent link turns it into torch's in-place call with coefficient :math:`-\eta a / b`, or
+    :math:`-a / b` when the rule has already multiplied by the learning rate (``scaled=True``, RAdam)."""
 
     num: Sequence[Any]
     den: Sequence[Any] | None = None
     a: Any = 1.0
     b: Any = 1.0
+    scaled: bool = False
 
 
 Direction = Union[list, tuple]  # a list of tensors, or a tuple of Terms

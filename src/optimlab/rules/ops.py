@@ -73,6 +73,7 @@ TABLE: tuple[Op, ...] = (
     Op("neg", 1, None, "neg", lambda a: -a, "-{a}", "-{a}"),
     Op("abs", 1, None, "abs", lambda a: a.abs(), "np.abs({a})", "tl.abs({a})"),
     Op("sqrt", 1, None, "sqrt", lambda a: a.sqrt(), "np.sqrt({a})", "{sqrt}({a})"),
+    Op("reciprocal", 1, None, "reciprocal", lambda a: 1 / a, "{one} / {a}", "{div}({one}, {a})"),
     Op("sign", 1, None, "sign", lambda a: a.sign(), "np.sign({a})",
        "tl.where({a} > 0, {one}, tl.where({a} < 0, -{one}, {a}))"),
     Op("add", 2, "alpha", "add", lambda a, b, s: a + s * b, "fma({s}, {b}, {a})", "tl.fma({s}, {b}, {a})"),

@@ -21,7 +21,8 @@ class Descend(Transform):
 
     def apply(self, ops, u, ctx):
         for t in as_terms(u):
-            coef = (-self.lr * t.a) / t.b if t.b != 1.0 else -self.lr * t.a
+            lr = 1.0 if t.scaled else self.lr
+            coef = (-lr * t.a) / t.b if t.b != 1.0 else -lr * t.a
             if t.den is not None:
                 ops.addcdiv_(ctx.params, t.num, t.den, coef)
             else:
