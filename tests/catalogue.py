@@ -27,6 +27,10 @@ class Reference:
     bitwise: bool = True
     paths_differ: bool = False
     """torch's own foreach path is not bitwise equal to its for-loop (NAdam): optimlab's both follow the for-loop."""
+    differentiable_rtol: float = 1e-12
+    """How close gradients through a ``differentiable=True`` step come to torch's: torch's differentiable Adam takes
+    its bias corrections from the fp32 step tensor (2e-5), its ASGD multiplies by a factor from the fp32 ``eta``
+    in double precision where optimlab computes it in the state's dtype (1e-7)."""
 
     @property
     def is_torch(self) -> bool:
@@ -67,9 +71,9 @@ CATALOGUE: dict[str, Reference] = {
         {}, {"rho": 0.5, "eps": 1e-4}, {"weight_decay": 0.1}, {"maximize": True})),
     "adam": Reference(torch.optim.Adam, (
         {}, {"amsgrad": True}, {"weight_decay": 0.1}, {"weight_decay": 0.1, "decoupled_weight_decay": True},
-        {"maximize": True, "amsgrad": True}, {"betas": (0.5, 0.9), "eps": 1e-6})),
+        {"maximize": True, "amsgrad": True}, {"betas": (0.5, 0.9), "eps": 1e-6}), differentiable_rtol=2e-5),
     "adamw": Reference(torch.optim.AdamW, (
-        {}, {"amsgrad": True}, {"maximize": True, "weight_decay": 0.3})),
+        {}, {"amsgrad": True}, {"maximize": True, "weight_decay": 0.3}), differentiable_rtol=2e-5),
     "nadam": Reference(torch.optim.NAdam, (
         {}, {"momentum_decay": 0.01}, {"weight_decay": 0.1}, {"weight_decay": 0.1, "decoupled_weight_decay": True},
         {"maximize": True}), paths_differ=True),
@@ -78,6 +82,9 @@ CATALOGUE: dict[str, Reference] = {
     "radam": Reference(torch.optim.RAdam, (
         {}, {"weight_decay": 0.1}, {"weight_decay": 0.1, "decoupled_weight_decay": True},
         {"betas": (0.8, 0.9), "eps": 1e-6}, {"maximize": True}), paths_differ=True),
+    "asgd": Reference(torch.optim.ASGD, (
+        {}, {"t0": 3.0, "lambd": 1e-3}, {"weight_decay": 0.1, "alpha": 0.5}, {"maximize": True, "t0": 10.0}), paths_differ=True,
+        differentiable_rtol=1e-7),
     "lion": Reference(_optional("lion_pytorch", "Lion"), (
         {}, {"weight_decay": 0.1}, {"betas": (0.95, 0.98), "weight_decay": 1.0, "decoupled_weight_decay": True}),
         ),

@@ -21,13 +21,13 @@ from optimlab.rules import Chain, Context
 
 def apply_chain(ops: Any, chain: Chain, params: Sequence[Any], grads: Sequence[Any], slots: dict[str, Sequence[Any]],
                 step: Any, fresh: Sequence[bool], scalars: dict[str, Any], scale: Callable[[str, Any], Any] | None,
-                maximize: bool) -> None:
+                maximize: bool, assign: Callable[[str, Any], Any] | None = None) -> None:
     """Apply ``chain`` with the list operations ``ops`` to whatever they work on: real tensors (reference,
     foreach, autograd) or symbols (the tracer)."""
     u = ops.neg(grads) if maximize else grads
     scalars = dict(scalars)
     for transform, is_fresh in zip(chain, fresh):
-        ctx = Context(params, {s.name: slots[s.name] for s in transform.slots}, step, is_fresh, scalars, scale)
+        ctx = Context(params, {s.name: slots[s.name] for s in transform.slots}, step, is_fresh, scalars, scale, assign)
         u = transform.apply(ops, u, ctx)
     if u is not None:
         raise TypeError("a chain must end with the link that writes the parameters (optimlab.transforms.Descend)")
@@ -62,6 +62,18 @@ def _tensor_scale(states: Sequence[dict[str, Any]]) -> Callable[[str, Any], Tens
     return scale
 
 
+def _concrete_assign(states: Sequence[dict[str, Any]]) -> Callable[[str, Any], float]:
+    return lambda name, value: scalar_state.assign(list(map(operator.itemgetter(name), states)), value)
+
+
+def _tensor_assign(states: Sequence[dict[str, Any]]) -> Callable[[str, Any], Tensor]:
+    def assign(name, value):
+        for st in states:
+            st[name].copy_(value) if isinstance(value, Tensor) else st[name].fill_(value)
+        return states[0][name]
+    return assign
+
+
 def run_chain(ops: Any, chain: Chain, params: Sequence[Tensor], grads: Sequence[Tensor],
               states: Sequence[dict[str, Any]], step: Any, fresh: Sequence[bool], scalars: dict[str, Any],
               maximize: bool, differentiable: bool = False) -> None:
@@ -70,10 +82,11 @@ def run_chain(ops: Any, chain: Chain, params: Sequence[Tensor], grads: Sequence[
     u, _ = _working(grads)
     slot_work = {name: _working(st[name] for st in states) for name in slot_names(chain)}
     scale = _tensor_scale(states) if differentiable else _concrete_scale(states)
+    assign = _tensor_assign(states) if differentiable else _concrete_assign(states)
     if differentiable:
         ops = ops([*p_work, *(t for work, _ in slot_work.values() for t in work)])
     apply_chain(ops, chain, p_work, u, {name: work for name, (work, _) in slot_work.items()}, step, fresh, scalars,
-                scale, maximize)
+                scale, maximize, assign)
     _write_back(p_work, p_real)
     for work, real in slot_work.values():
         _write_back(work, real)

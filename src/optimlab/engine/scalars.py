@@ -56,10 +56,15 @@ def scale(ts: Sequence[Tensor], factor: float) -> float:
     return ts[0].item()
 
 
-def assign(ts: Sequence[Tensor], value: float) -> None:
-    """Set each 0-d tensor to ``value`` (rounded to its dtype)."""
+def assign(ts: Sequence[Tensor], value: float) -> float:
+    """Set each 0-d tensor to ``value`` as torch's ``t.copy_(torch.as_tensor(value))`` does: rounded to the
+    default scalar dtype, then to the tensor's; returns the value stored in the first."""
+    from optimlab.engine.state import scalar_dtype
+
+    if scalar_dtype() == torch.float32:
+        value = float(torch.tensor(value, dtype=torch.float32))
     helper = _compiled()
-    if helper and helper.assign(ts, value):
-        return
-    for t in ts:
-        t.fill_(value)
+    if not (helper and helper.assign(ts, value)):
+        for t in ts:
+            t.fill_(value)
+    return ts[0].item() if ts else value

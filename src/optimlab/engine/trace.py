@@ -187,6 +187,17 @@ class Program:
         self.writes.append((name, new.name))
         return new
 
+    def set_state(self, name: str, value: Any, dtype: str, via: str = "float32") -> Scalar:
+        """``state = value`` as torch's ``state.copy_(torch.as_tensor(value))``: rounded to ``via`` (the default
+        scalar dtype), then to the state's dtype."""
+        v = value.value if isinstance(value, Scalar) else value
+        if dtype == "float32" or via == "float32":
+            new = self.tape.emit(f"f32({self.tape.ref(value)})", _f32(v))
+        else:
+            new = self.tape.emit(f"float({self.tape.ref(value)})", float(v))
+        self.writes.append((name, new.name))
+        return new
+
     # -- reading ---------------------------------------------------------------------------------
     def stores(self) -> tuple[tuple[int, str], ...]:
         """``(buffer index, final ref)`` for every buffer whose value changed (the gradient never is)."""
@@ -290,4 +301,5 @@ for _op in TABLE:
         TraceOps.copy_ = _copy_
         continue
     setattr(TraceOps, _op.name, _traced(_op.name, _op.arity, _op.scalar is not None, False))
-    setattr(TraceOps, _op.name + "_", _traced(_op.name, _op.arity, _op.scalar is not None, True))
+    if _op.has_inplace:
+        setattr(TraceOps, _op.name + "_", _traced(_op.name, _op.arity, _op.scalar is not None, True))

@@ -68,7 +68,9 @@ class Context:
     """What a transform sees besides ``u``: the parameters, its state, the step and scalar state.
 
     ``scale_scalar_(name, factor)`` multiplies scalar state ``name`` by ``factor`` in the state's own dtype
-    (as torch's ``mu_product *= mu``) and returns the new value; the engine supplies it.
+    (as torch's ``mu_product *= mu``) and returns the new value; ``set_scalar_(name, value)`` stores ``value``
+    rounded to the state's dtype (as torch's ``eta.copy_(new_eta)``) and returns what was stored. The engine
+    supplies both.
     """
 
     params: Sequence[Any]
@@ -77,6 +79,7 @@ class Context:
     fresh: bool = False
     scalars: dict[str, Any] | None = None
     scale: Callable[[str, Any], Any] | None = None
+    assign: Callable[[str, Any], Any] | None = None
 
     def scalar(self, name: str) -> Any:
         return self.scalars[name]
@@ -85,6 +88,11 @@ class Context:
         value = self.scale(name, factor)
         self.scalars[name] = value
         return value
+
+    def set_scalar_(self, name: str, value: Any) -> Any:
+        stored = self.assign(name, value)
+        self.scalars[name] = stored
+        return stored
 
 
 class Transform(abc.ABC):

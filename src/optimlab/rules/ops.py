@@ -45,7 +45,8 @@ class Op:
         torch: torch's function (``torch.<torch>``, ``Tensor.<torch>_``, ``torch._foreach_<torch>[_]``).
         math: the meaning, on tensors or numbers (used with tensor-valued scalars under autograd).
         numba, triton: the formula each code generator writes.
-        inplace_only: no new-tensor form (``copy_``).
+        forms: ``"both"``, ``"inplace"`` only (``copy_``) or ``"new"`` only (``detach``).
+        foreach: the multi-tensor form where torch has no ``torch._foreach_<torch>`` (a function of the lists).
     """
 
     name: str
@@ -55,7 +56,16 @@ class Op:
     math: Callable
     numba: str
     triton: str
-    inplace_only: bool = False
+    forms: str = "both"
+    foreach: Callable | None = None
+
+    @property
+    def inplace_only(self) -> bool:
+        return self.forms == "inplace"
+
+    @property
+    def has_inplace(self) -> bool:
+        return self.forms != "new"
 
     def __post_init__(self) -> None:
         operands = "abc"[:self.arity] + ("s" if self.scalar is not None else "")
@@ -93,7 +103,10 @@ TABLE: tuple[Op, ...] = (
     # NaN-propagating, as torch.maximum
     Op("maximum", 2, None, "maximum", _maximum, "({a} if ({a} > {b} or {a} != {a}) else {b})",
        "tl.where(({a} > {b}) | ({a} != {a}), {a}, {b})"),
-    Op("copy", 2, None, "copy", lambda a, b: b, "{b}", "{b}", inplace_only=True),
+    Op("copy", 2, None, "copy", lambda a, b: b, "{b}", "{b}", forms="inplace"),
+    # the same values, cut from autograd's graph (state that starts from a gradient, as torch's SGD buffer)
+    Op("detach", 1, None, "detach", lambda a: a.detach(), "{a}", "{a}", forms="new",
+       foreach=lambda xs: [x.detach() for x in xs]),
 )
 OPS: dict[str, Op] = {op.name: op for op in TABLE}
 
@@ -143,6 +156,8 @@ def _loop_inplace(op: Op) -> Callable:
 # -- multi-tensor --------------------------------------------------------------------------------------
 
 def _foreach(op: Op, inplace: bool) -> Callable:
+    if op.foreach is not None:
+        return op.foreach
     fn = getattr(torch, f"_foreach_{op.torch}{'_' if inplace else ''}")
     if op.scalar:  # keyword
         kw = op.scalar
@@ -164,7 +179,8 @@ def _ops_object(name: str, doc: str, new: Callable[[Op], Callable], inplace: Cal
     for op in TABLE:
         if not op.inplace_only:
             methods[op.name] = staticmethod(new(op))
-        methods[op.name + "_"] = staticmethod(inplace(op))
+        if op.has_inplace:
+            methods[op.name + "_"] = staticmethod(inplace(op))
     cls = type(name, (), {"__doc__": doc, "name": name, **methods})
     return cls
 
@@ -182,7 +198,7 @@ class AutogradOps:
     is read through a copy, so autograd never saves a tensor that a later in-place update changes; an in-place
     op on an owned tensor writes the result into it (the state persists); on any other tensor it hands back
     the result in a new list instead of mutating (temporaries stay functional). Rules therefore use the list
-    an in-place op returns. State starts detached from the graph (``copy_``), as torch.optim's does.
+    an in-place op returns.
     """
 
     name = "autograd"
@@ -204,7 +220,7 @@ class AutogradOps:
         return out
 
     def copy_(self, xs: TensorList, ys: TensorList) -> list:
-        return self._store(xs, [y.detach() for y in ys])
+        return self._store(xs, [self._read(y) for y in ys])
 
 
 def _autograd_new(op: Op) -> Callable:
@@ -227,5 +243,6 @@ def _autograd_inplace(op: Op) -> Callable:
 for _op in TABLE:
     if not _op.inplace_only:
         setattr(AutogradOps, _op.name, _autograd_new(_op))
-        setattr(AutogradOps, _op.name + "_", _autograd_inplace(_op))
+        if _op.has_inplace:
+            setattr(AutogradOps, _op.name + "_", _autograd_inplace(_op))
 

@@ -28,8 +28,8 @@ class Trace(Transform):
 
     def apply(self, ops, u, ctx):
         buf = ctx.state["momentum_buffer"]
-        if ctx.fresh:
-            ops.copy_(buf, materialize(ops, u))
+        if ctx.fresh:  # as torch's SGD: the buffer starts as a detached copy of the first update
+            ops.copy_(buf, ops.detach(materialize(ops, u)))
         else:
             ops.scale_(buf, self.momentum)
             accumulate_(ops, buf, u, 1 - self.dampening)

@@ -36,7 +36,7 @@ from optimlab.engine.backends import numba as numba_backend
 from optimlab.engine.backends.triton import launcher as triton_launcher
 from optimlab.engine.chain import apply_chain
 from optimlab.engine.job import Job
-from optimlab.engine.state import Bucket, counts_steps, slot_names
+from optimlab.engine.state import Bucket, counts_steps, scalar_dtype, slot_names
 from optimlab.engine.trace import Program, TraceOps
 
 # param dtype -> (kernel storage, elements per tensor element)
@@ -254,9 +254,14 @@ def trace(job: Job, bucket: Bucket, table: Table) -> Program:
     def scale(name, factor):
         return program.scale_state(name, scalars[name], factor, dtypes[name])
 
+    via = str(scalar_dtype()).replace("torch.", "")
+
+    def assign(name, value):
+        return program.set_state(name, value, dtypes[name], via)
+
     slots = {name: [syms[name]] for name in table.buffers[2:]}
     apply_chain(TraceOps(program), chain, [syms["param"]], [syms["grad"]], slots, step, bucket.fresh, scalars, scale,
-                job.maximize)
+                job.maximize, assign)
     return program
 
 
@@ -264,7 +269,7 @@ def program_for(job: Job, bucket: Bucket, table: Table) -> tuple[Program, tuple,
     """The traced program for this job's structure, with its scalar arguments and scalar-state values for
     this step: traced the first time a structure is met, then only re-evaluated."""
     key = (job.rule, job.flags(), job.maximize, bucket.fresh, table.storage, table.buffers,
-           tuple((name, bucket.states[0][name].dtype) for name in bucket.scalars))
+           tuple((name, bucket.states[0][name].dtype) for name in bucket.scalars), scalar_dtype())
     candidates = _PROGRAMS.setdefault(key, [])
     for program in candidates:
         result = program.evaluate(job.group, bucket.step, bucket.scalars)
