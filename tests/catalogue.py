@@ -85,6 +85,10 @@ CATALOGUE: dict[str, Reference] = {
     "asgd": Reference(torch.optim.ASGD, (
         {}, {"t0": 3.0, "lambd": 1e-3}, {"weight_decay": 0.1, "alpha": 0.5}, {"maximize": True, "t0": 10.0}), paths_differ=True,
         differentiable_rtol=1e-7),
+    "ademamix": Reference(_optional("pytorch_optimizer", "AdEMAMix"), (
+        {}, {"t_alpha_beta3": 40.0}, {"weight_decay": 0.1}, {"weight_decay": 0.1, "weight_decouple": True},
+        {"weight_decay": 0.1, "weight_decouple": True, "fixed_decay": True, "alpha": 2.0, "betas": (0.8, 0.99, 0.999)},
+        {"maximize": True, "t_alpha_beta3": 100.0})),
     "lion": Reference(_optional("lion_pytorch", "Lion"), (
         {}, {"weight_decay": 0.1}, {"betas": (0.95, 0.98), "weight_decay": 1.0, "decoupled_weight_decay": True}),
         ),

@@ -19,6 +19,7 @@ import torch
 from torch import Tensor
 
 from optimlab import engine, registry
+from optimlab.engine.state import group_steps
 
 
 def _group_uncached(optimizer: str, hypers: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
@@ -49,10 +50,17 @@ def step(optimizer: str, params: Sequence[Tensor], grads: Sequence[Tensor | None
     group = group_for(optimizer, **hypers)
     cls = registry.get(optimizer).cls
     live = [i for i, g in enumerate(grads) if g is not None]
-    if live:
-        engine.step_group(cls.job(group), [params[i] for i in live],
-                          [cls.dense_grad(grads[i], f"grads[{i}]") for i in live], [states[i] for i in live],
-                          cls.impl_of(group))
+    if not live:
+        return
+    job = cls.job(group)
+    counted = group_steps(job.chain)
+    if counted:  # an optimizer that counts steps per group (third-party style): the count lives in the states
+        group["step"] = states[live[0]].get("step", 0)
+    engine.step_group(job, [params[i] for i in live], [cls.dense_grad(grads[i], f"grads[{i}]") for i in live],
+                      [states[i] for i in live], cls.impl_of(group))
+    if counted:
+        for i in live:
+            states[i]["step"] = group["step"]
 
 
 def _bind(name: str):

@@ -103,25 +103,50 @@ class Choice:
 
 @dataclass(frozen=True)
 class Pair:
-    """A pair of numbers, each checked by ``each`` (e.g. Adam's ``betas``)."""
+    """A pair (or, with ``size``, a tuple) of numbers, each checked by ``each`` (e.g. Adam's ``betas``)."""
 
     each: Interval
+    size: int = 2
+    last: Interval | None = None
+    """A different interval for the last number (AdEMAMix's β3 may be 1)."""
 
     def describe(self) -> str:
-        return f"a pair (b1, b2), each {self.each.describe()}"
+        names = ", ".join(f"b{i + 1}" for i in range(self.size))
+        last = f" (b{self.size}: {self.last.describe()})" if self.last else ""
+        return f"{'a pair' if self.size == 2 else f'{self.size} numbers'} ({names}), each {self.each.describe()}{last}"
 
     def __call__(self, name: str, value: Any, label: str | None = None) -> Any:
-        if isinstance(value, (str, bytes, torch.Tensor)) or not hasattr(value, "__len__") or len(value) != 2:
+        if (isinstance(value, (str, bytes, torch.Tensor)) or not hasattr(value, "__len__")
+                or len(value) != self.size):
             raise invalid(name, value, self.describe())
         for i, v in enumerate(value):
             x = _as_real(f"{name}[{i}]", v)
-            if not self.each.contains(x):
+            each = self.last if self.last is not None and i == self.size - 1 else self.each
+            if not each.contains(x):
                 raise invalid(f"{name}[{i}]", v, self.describe(), label.format(i=i) if label else None)
         kinds = {isinstance(v, torch.Tensor) for v in value}
         if len(kinds) != 1:  # torch.optim: both numbers or both tensors
             raise ValueError(f"{name} must be either both floats or both Tensors: got {name}={value}; allowed: "
                              f"{self.describe()}, both numbers or both one-element tensors")
         return tuple(value)
+
+
+@dataclass(frozen=True)
+class Optional:
+    """None, or a value ``inner`` accepts (e.g. an optional number of warm-up steps)."""
+
+    inner: Any
+
+    def describe(self) -> str:
+        return f"None or {self.inner.describe()}"
+
+    def __call__(self, name: str, value: Any, label: str | None = None) -> Any:
+        if value is None:
+            return None
+        try:
+            return self.inner(name, value, label) if label else self.inner(name, value)
+        except ValueError:
+            raise invalid(name, value, self.describe(), label) from None
 
 
 @dataclass(frozen=True)

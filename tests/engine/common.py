@@ -71,10 +71,12 @@ def prepared(opt, ps, backend_name: str = "fused"):
     """The bucket, job and address table the kernel backend would run for ``opt``'s first group now."""
     from optimlab.engine.backends import BY_NAME
     from optimlab.engine.backends.kernel import prepare
-    from optimlab.engine.state import make_buckets, slot_names
+    from optimlab.engine.state import group_steps, make_buckets, slot_names
 
     job = opt.job(opt.param_groups[0])
-    (bucket,) = make_buckets(job.chain, ps, [p.grad for p in ps], [opt.state[p] for p in ps], advance=False)
+    group_step = float(opt.param_groups[0]["step"]) if group_steps(job.chain) else None
+    (bucket,) = make_buckets(job.chain, ps, [p.grad for p in ps], [opt.state[p] for p in ps], advance=False,
+                             group_step=group_step)
     backend = BY_NAME[backend_name]
     return bucket, job, prepare(bucket, slot_names(job.chain), backend)
 

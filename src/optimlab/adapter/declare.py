@@ -22,7 +22,7 @@ import inspect
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping
 
-from optimlab.validation import BOOLEAN, NON_NEGATIVE, UNIT_HALF_OPEN, Choice, Interval, Pair
+from optimlab.validation import BOOLEAN, NON_NEGATIVE, UNIT_HALF_OPEN, Choice, Interval, Optional, Pair
 
 Constraint = Callable[..., Any]
 
@@ -50,7 +50,8 @@ class Hyper:
     @property
     def is_number(self) -> bool:
         """Whether the engine traces its value as a number (a changing value needs no new kernel)."""
-        return isinstance(self.check, (Interval, Pair))
+        check = self.check.inner if isinstance(self.check, Optional) else self.check
+        return isinstance(check, (Interval, Pair))
 
     @property
     def allowed(self) -> str:

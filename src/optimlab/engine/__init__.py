@@ -19,7 +19,8 @@ from optimlab.engine.backends import BACKENDS, BY_NAME, Backend
 from optimlab.engine.backends.kernel import KERNEL_BACKENDS, backend_for
 from optimlab.engine.job import Job, Rule
 from optimlab.engine.plan import Plan
-from optimlab.engine.state import Bucket, counts_steps, make_buckets, scalar_slot_names, slot_names, undo_state
+from optimlab.engine.state import (Bucket, counts_steps, group_steps, make_buckets, scalar_slot_names, slot_names,
+                                   undo_state)
 
 KERNEL_DEVICES = [d for b in KERNEL_BACKENDS for d in b.auto_devices]
 IMPLS = ("auto", "reference", "foreach", "fused", "triton")
@@ -58,8 +59,11 @@ def step_group(job: Job, params: list[Tensor], grads: list[Tensor], states: list
     leaves a :class:`Plan` under ``plans[key]`` for the next step (:func:`step_planned`)."""
     used = []
     chain = job.chain
+    counted = group_steps(chain)
+    if counted:
+        job.group["step"] = job.group.get("step", 0) + 1
     with torch.set_grad_enabled(job.differentiable):
-        buckets = make_buckets(chain, params, grads, states)
+        buckets = make_buckets(chain, params, grads, states, group_step=float(job.group["step"]) if counted else None)
         for k, bucket in enumerate(buckets):
             try:
                 backend, reason = (BY_NAME["reference"], "differentiable=True") if job.differentiable \
@@ -67,6 +71,8 @@ def step_group(job: Job, params: list[Tensor], grads: list[Tensor], states: list
                 backend.run(bucket, job)
             except Exception:  # e.g. impl="fused" refusing a tensor: leave this and later buckets as they were
                 undo_state(chain, buckets[k:])
+                if counted and k == 0:
+                    job.group["step"] -= 1
                 raise
             used.append((backend.name, reason))
     if plans is not None:
@@ -75,7 +81,7 @@ def step_group(job: Job, params: list[Tensor], grads: list[Tensor], states: list
         if ran is not None and not any(buckets[0].fresh) and not ran[0].staged and len(params) == len(buckets[0].params):
             table, program, kernel = ran
             plans[key] = Plan(job, impl, used[0], params, states, slot_names(chain), scalar_slot_names(chain),
-                              counts_steps(chain), table, program, kernel)
+                              counts_steps(chain), table, program, kernel, group_steps(chain))
     return used
 
 

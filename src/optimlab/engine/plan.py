@@ -40,14 +40,17 @@ class Plan:
 
     def __init__(self, job: Job, impl: str, used: tuple[str, str], params: list[Tensor], states: list[dict],
                  slots: Sequence[str], scalar_slots: Sequence[str], counts_steps: bool, table: Any,
-                 program: Program, kernel: Callable) -> None:
+                 program: Program, kernel: Callable, group_steps: bool = False) -> None:
         self.rule, self.impl, self.used = job.rule, impl, [used]
         self.flags = itemgetter(*job.rule.flags)(job.group) if job.rule.flags else ()
+        self.numbers = job.rule.numbers
+        self.absent = tuple(job.group[k] is None for k in self.numbers)  # optional numbers left None
         self.params, self.n = list(params), len(params)
         self.param_addrs = _addresses(params)
         self.columns = {name: list(map(itemgetter(name), states)) for name in slots}
         self.column_addrs = {name: _addresses(ts) for name, ts in self.columns.items()}
         self.steps = list(map(itemgetter("step"), states)) if counts_steps else None
+        self.group_steps = group_steps
         self.scalar_columns = {name: list(map(itemgetter(name), states)) for name in scalar_slots}
         self.table, self.program, self.kernel = table, program, kernel
         self.written = [c for c, _ in program.stores()]
@@ -68,6 +71,8 @@ class Plan:
             return False
         try:
             if self.flag_getter(group) != self.flags:
+                return False
+            if tuple(group[k] is None for k in self.numbers) != self.absent:
                 return False
         except KeyError:
             return False
@@ -106,12 +111,16 @@ class Plan:
             if len(set(current)) != 1:
                 return False
             step = self.next_step(current[0])
+        elif self.group_steps:
+            step = float(group["step"] + 1)
         result = self.program.evaluate(group, step, {k: v[0] for k, v in values.items()})
         if result is None:
             return False
         args, writes = result
         if self.steps is not None:
             scalar_state.advance(self.steps)
+        elif self.group_steps:
+            group["step"] += 1
         for (name, _), value in zip(self.program.writes, writes):
             scalar_state.assign(self.scalar_columns[name], value)
         self.addrs[:, 1] = np.fromiter(map(_data_ptr, grads), np.int64, self.n)

@@ -37,7 +37,13 @@ def scalar_slot_names(chain: Chain) -> list[str]:
 
 
 def counts_steps(chain: Chain) -> bool:
-    return any(t.step_counter for t in chain)
+    """Whether the chain keeps a per-parameter ``step`` tensor (torch.optim's way)."""
+    return any(t.step_counter is True for t in chain)
+
+
+def group_steps(chain: Chain) -> bool:
+    """Whether the chain counts steps in its param group's ``step`` (an integer, as third-party optimizers do)."""
+    return any(t.step_counter == "group" for t in chain)
 
 
 @dataclass
@@ -87,8 +93,9 @@ _is_cpu, _dtype = operator.attrgetter("is_cpu"), operator.attrgetter("dtype")
 
 
 def make_buckets(chain: Chain, params: list[Tensor], grads: list[Tensor], states: list[dict[str, Any]],
-                 advance: bool = True) -> list[Bucket]:
-    """Create missing state, advance ``step`` (where the chain keeps one), and group the tensors into buckets."""
+                 advance: bool = True, group_step: float | None = None) -> list[Bucket]:
+    """Create missing state, advance ``step`` (where the chain keeps one per parameter; a group's own count,
+    already advanced, comes as ``group_step``), and group the tensors into buckets."""
     stepping = counts_steps(chain)
     scalar_names = scalar_slot_names(chain)
     needed = {*slot_names(chain), *scalar_names, *(("step",) if stepping else ())}
@@ -101,7 +108,7 @@ def make_buckets(chain: Chain, params: list[Tensor], grads: list[Tensor], states
         steps = list(map(operator.itemgetter("step"), states))
         step_values = scalar_state.advance(steps) if advance else scalar_state.values(steps)
     else:
-        step_values = [None] * len(params)
+        step_values = [group_step] * len(params)
     scalar_values = {n: scalar_state.values(list(map(operator.itemgetter(n), states))) for n in scalar_names}
     # With one step count, one freshness and one value of each scalar state (e.g. NAdam's mu_product in
     # step), only device and dtype split the group.

@@ -119,6 +119,10 @@ class Scalar:
     def __abs__(self) -> "Scalar":
         return self.tape.emit(f"abs({self.name})", abs(self.value))
 
+    def _call(self, name: str) -> "Scalar":
+        """``math.<name>(self)`` (:mod:`optimlab.rules.scalar_math`), recorded."""
+        return self.tape.emit(f"math.{name}({self.name})", getattr(math, name)(self.value))
+
     def __bool__(self) -> bool:
         result = bool(self.value)
         self.tape.guards.append(f"{self.name} != 0" if result else f"{self.name} == 0")
@@ -259,7 +263,7 @@ class Program:
         """``(kernel scalar arguments, new scalar-state values)`` for this group, step and scalar state; None
         when the rule would now take another branch."""
         if self._evaluate is None:
-            namespace = {"f32": _f32, **self.tape.consts}
+            namespace = {"f32": _f32, "math": math, **self.tape.consts}
             exec(compile(self.source(), "<optimlab scalar program>", "exec"), namespace)  # our own generated code
             self._evaluate = namespace["evaluate"]
         return self._evaluate(group, step, scalar_values)

@@ -9,8 +9,10 @@ Conventions every transform keeps:
 * ``u`` is never modified in place (it may be the user's ``p.grad``): out-of-place ops on it.
 * State is declared: :class:`Slot` (per-parameter tensors, under torch.optim's state keys) and
   :class:`ScalarSlot` (per-parameter 0-d tensors, e.g. NAdam's ``mu_product``). ``step_counter`` marks a
-  transform whose torch.optim counterpart keeps a ``step``: the engine keeps it and passes it as
-  ``ctx.step`` (already incremented: the first step is 1); torch's SGD keeps none, so neither does ours.
+  transform whose reference keeps a step count: ``True`` a per-parameter ``step`` tensor (torch.optim),
+  ``"group"`` an integer ``step`` in the param group (as many third-party optimizers keep it). The engine
+  keeps it and passes it as ``ctx.step`` (already incremented: the first step is 1); torch's SGD keeps none,
+  so neither does ours.
 * Scalars are computed with plain Python arithmetic (``1 - b1 ** ctx.step``), never ``float()`` or
   ``math``: the same code runs on floats (reference, foreach), on traced scalars (generated kernels, which
   recompute them each step without tracing again) and on tensors (``differentiable=True``).
@@ -100,7 +102,7 @@ class Transform(abc.ABC):
 
     slots: tuple[Slot, ...] = ()
     scalar_slots: tuple[ScalarSlot, ...] = ()
-    step_counter: bool = False
+    step_counter: bool | str = False
 
     @abc.abstractmethod
     def apply(self, ops: Any, u: Direction, ctx: Context) -> Direction | None:

@@ -36,7 +36,7 @@ from optimlab.engine.backends import numba as numba_backend
 from optimlab.engine.backends.triton import launcher as triton_launcher
 from optimlab.engine.chain import apply_chain
 from optimlab.engine.job import Job
-from optimlab.engine.state import Bucket, counts_steps, scalar_dtype, slot_names
+from optimlab.engine.state import Bucket, counts_steps, group_steps, scalar_dtype, slot_names
 from optimlab.engine.trace import Program, TraceOps
 
 # param dtype -> (kernel storage, elements per tensor element)
@@ -231,10 +231,13 @@ _PROGRAMS: dict[tuple, list[Program]] = {}
 
 
 def _symbolic_group(program: Program, job: Job) -> dict:
-    """The group with each number (or pair of numbers) a traced input of ``program``'s scalar tape."""
+    """The group with each number (or tuple of numbers) a traced input of ``program``'s scalar tape (an optional
+    number that is None stays None: whether it is None is part of the program's key)."""
     tape, group = program.tape, dict(job.group)
     for k in job.rule.numbers:
         v = group[k]
+        if v is None:
+            continue
         if isinstance(v, (tuple, list)):
             group[k] = tuple(tape.input(f"float(g[{k!r}][{i}])", float(x)) for i, x in enumerate(v))
         else:
@@ -247,7 +250,7 @@ def trace(job: Job, bucket: Bucket, table: Table) -> Program:
     program = Program(table.buffers, np.dtype(compute_dtype(table.storage)))
     tape, syms = program.tape, program.inputs
     chain = job.rule.recipe(_symbolic_group(program, job))
-    step = tape.input("step", bucket.step) if counts_steps(chain) else None
+    step = tape.input("step", bucket.step) if counts_steps(chain) or group_steps(chain) else None
     scalars = {name: tape.input(f"sv[{name!r}]", value) for name, value in bucket.scalars.items()}
     dtypes = {name: str(bucket.states[0][name].dtype).replace("torch.", "") for name in bucket.scalars}
 
@@ -268,7 +271,8 @@ def trace(job: Job, bucket: Bucket, table: Table) -> Program:
 def program_for(job: Job, bucket: Bucket, table: Table) -> tuple[Program, tuple, tuple]:
     """The traced program for this job's structure, with its scalar arguments and scalar-state values for
     this step: traced the first time a structure is met, then only re-evaluated."""
-    key = (job.rule, job.flags(), job.maximize, bucket.fresh, table.storage, table.buffers,
+    key = (job.rule, job.flags(), tuple(job.group[k] is None for k in job.rule.numbers), job.maximize, bucket.fresh,
+           table.storage, table.buffers,
            tuple((name, bucket.states[0][name].dtype) for name in bucket.scalars), scalar_dtype())
     candidates = _PROGRAMS.setdefault(key, [])
     for program in candidates:
