@@ -8,7 +8,7 @@ import torch
 import optimlab
 from optimlab import registry
 from tests.helpers import loss_fn, make_params, max_rel_err, two_groups
-from tests.optimizers.cases import SPEC_IDS, reference, variants
+from tests.optimizers.cases import SPEC_IDS, reference
 
 SCHEDULERS = {
     "StepLR": lambda o: torch.optim.lr_scheduler.StepLR(o, 7, 0.5),

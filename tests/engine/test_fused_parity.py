@@ -25,11 +25,10 @@ import os
 import pytest
 import torch
 
-from tests.optimizers.cases import reference, variants, visible_lr
+from tests.optimizers.cases import variants, visible_lr
 
 from optimlab import registry
 from optimlab.engine.backends import numba as fused
-from optimlab.rules import LoopOps
 from tests.engine.common import param_set, run, scaled_err
 
 

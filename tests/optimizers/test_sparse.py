@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from tests.helpers import max_rel_err
-from tests.optimizers.cases import SPARSE_VARIANTS, reference, variants
+from tests.optimizers.cases import SPARSE_VARIANTS, reference
 
 STEPS = 60
 ROWS = [torch.tensor(r) for r in ([1, 3, 3, 7], [0, 1], [5, 9, 9, 9, 2], [3])]  # repeats sum, as torch does

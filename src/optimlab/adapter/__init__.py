@@ -3,6 +3,7 @@
 from optimlab.adapter.declare import (
     BETAS,
     CAPTURABLE,
+    DECOUPLED_WEIGHT_DECAY,
     DIFFERENTIABLE,
     EPS,
     FOREACH,
@@ -16,5 +17,5 @@ from optimlab.adapter.declare import (
 )
 from optimlab.adapter.optimizer import ENGINE_OPTIONS, NonFiniteGradientError, Optimizer
 
-__all__ = ["BETAS", "CAPTURABLE", "DIFFERENTIABLE", "ENGINE_OPTIONS", "EPS", "FOREACH", "FUSED", "MAXIMIZE",
+__all__ = ["BETAS", "CAPTURABLE", "DECOUPLED_WEIGHT_DECAY", "DIFFERENTIABLE", "ENGINE_OPTIONS", "EPS", "FOREACH", "FUSED", "MAXIMIZE",
            "WEIGHT_DECAY", "Derived", "Fixed", "Hyper", "NonFiniteGradientError", "Optimizer", "lr"]

@@ -148,5 +148,7 @@ def lr(default: float, search: tuple[float, float]) -> Hyper:
 
 WEIGHT_DECAY = Hyper(0.0, NON_NEGATIVE, "weight decay λ (L2 penalty added to the gradient)", label="weight_decay value")
 EPS = Hyper(1e-8, NON_NEGATIVE, "ε added to the denominator for numerical stability", label="epsilon value")
+DECOUPLED_WEIGHT_DECAY = Hyper(False, BOOLEAN, "shrink the weights by 1 - ηλ instead of adding λθ to the gradient "
+                               "(as AdamW)")
 BETAS = Hyper((0.9, 0.999), Pair(UNIT_HALF_OPEN), "decay rates (β1, β2) of the first and second moments",
               label="beta parameter at index {i}")

@@ -10,7 +10,7 @@ the others were passed over. Every implementation runs the same rule.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor

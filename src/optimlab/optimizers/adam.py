@@ -6,8 +6,8 @@ from typing import Any, Mapping
 
 from torch import Tensor
 
-from optimlab.adapter import (BETAS, CAPTURABLE, DIFFERENTIABLE, EPS, FOREACH, FUSED, MAXIMIZE, WEIGHT_DECAY, Fixed,
-                              Hyper, Optimizer, lr)
+from optimlab.adapter import (BETAS, CAPTURABLE, DECOUPLED_WEIGHT_DECAY, DIFFERENTIABLE, EPS, FOREACH, FUSED,
+                              MAXIMIZE, WEIGHT_DECAY, Fixed, Hyper, Optimizer, lr)
 from optimlab.rules import Chain, chain
 from optimlab.transforms import Descend, ScaleByAdam, weight_decay
 from optimlab.validation import BOOLEAN
@@ -59,8 +59,7 @@ class Adam(Optimizer):
     capturable: bool = CAPTURABLE
     differentiable: bool = DIFFERENTIABLE
     fused: bool | None = FUSED
-    decoupled_weight_decay: bool = Hyper(False, BOOLEAN, "shrink the weights by 1 - ηλ instead (AdamW)",
-                                         kw_only=True)
+    decoupled_weight_decay: bool = DECOUPLED_WEIGHT_DECAY.but(kw_only=True)
 
     @staticmethod
     def recipe(group: Mapping[str, Any]) -> Chain:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from optimlab.adapter import (BETAS, CAPTURABLE, DIFFERENTIABLE, EPS, FOREACH, MAXIMIZE, WEIGHT_DECAY, Hyper,
-                              Optimizer, lr)
+from optimlab.adapter import (BETAS, CAPTURABLE, DECOUPLED_WEIGHT_DECAY, DIFFERENTIABLE, EPS, FOREACH, MAXIMIZE,
+                              WEIGHT_DECAY, Hyper, Optimizer, lr)
 from optimlab.rules import Chain, chain
 from optimlab.transforms import Descend, ScaleByNadam, weight_decay
-from optimlab.validation import BOOLEAN, NON_NEGATIVE
+from optimlab.validation import NON_NEGATIVE
 
 
 class NAdam(Optimizer):
@@ -34,7 +34,7 @@ class NAdam(Optimizer):
     eps: float = EPS
     weight_decay: float = WEIGHT_DECAY
     momentum_decay: float = Hyper(4e-3, NON_NEGATIVE, "momentum decay ψ", label="momentum_decay value")
-    decoupled_weight_decay: bool = Hyper(False, BOOLEAN, "shrink the weights by 1 - ηλ instead (as AdamW)")
+    decoupled_weight_decay: bool = DECOUPLED_WEIGHT_DECAY
     foreach: bool | None = FOREACH
     maximize: bool = MAXIMIZE
     capturable: bool = CAPTURABLE

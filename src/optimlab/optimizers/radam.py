@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from optimlab.adapter import (BETAS, CAPTURABLE, DIFFERENTIABLE, EPS, FOREACH, MAXIMIZE, WEIGHT_DECAY, Hyper,
-                              Optimizer, lr)
+from optimlab.adapter import (BETAS, CAPTURABLE, DECOUPLED_WEIGHT_DECAY, DIFFERENTIABLE, EPS, FOREACH, MAXIMIZE,
+                              WEIGHT_DECAY, Optimizer, lr)
 from optimlab.rules import Chain, Slot, Term, Transform, chain
 from optimlab.transforms import Descend, weight_decay
 from optimlab.transforms.adaptive import ema_, ema_sq_
-from optimlab.validation import BOOLEAN
 
 
 @dataclass(repr=False)
@@ -72,7 +71,7 @@ class RAdam(Optimizer):
     betas: tuple[float, float] = BETAS
     eps: float = EPS
     weight_decay: float = WEIGHT_DECAY
-    decoupled_weight_decay: bool = Hyper(False, BOOLEAN, "shrink the weights by 1 - ηλ instead (as AdamW)")
+    decoupled_weight_decay: bool = DECOUPLED_WEIGHT_DECAY
     foreach: bool | None = FOREACH
     maximize: bool = MAXIMIZE
     capturable: bool = CAPTURABLE

@@ -28,7 +28,6 @@ import abc
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence, Union
 
-from torch import Tensor
 
 from optimlab.rules.ops import OPS, TABLE, AutogradOps, ForeachOps, LoopOps, Op
 
