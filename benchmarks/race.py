@@ -68,7 +68,7 @@ def jobs(impl: str | None) -> list[trajectory.Job]:
     for name in SEED_EIGHT:
         spec = registry.get(name)
         if impl is None:
-            out.append(trajectory.Job(spec.torch_equivalent, {"lr": LRS[name]}))
+            out.append(trajectory.Job(spec.reference_factory(), {"lr": LRS[name]}))
         else:
             out.append(trajectory.Job(spec.make, {"lr": LRS[name], "impl": impl}))
     return out
@@ -85,21 +85,24 @@ def main() -> None:
     print(f"8 optimizers x {STEPS} steps on Beale, median of {r} after a warm-up; CPU seconds on one core "
           "(wall seconds in brackets)")
 
-    lock = median_time(lambda: trajectory.run(s, jobs("reference"), s.start, STEPS), r)
-    alone = median_time(lambda: [trajectory.run(s, [j], s.start, STEPS) for j in jobs("reference")], r)
+    lock = median_time(lambda: trajectory.run(s, jobs("auto"), s.start, STEPS), r)
+    alone = median_time(lambda: [trajectory.run(s, [j], s.start, STEPS) for j in jobs("auto")], r)
+    reference = median_time(lambda: trajectory.run(s, jobs("reference"), s.start, STEPS), r)
     foreach = median_time(lambda: trajectory.run(s, jobs("foreach"), s.start, STEPS), r)
     torch_optim = median_time(lambda: trajectory.run(s, jobs(None), s.start, STEPS), r)
     harness = median_time(lambda: trajectory.run(s, [trajectory.Job(NoOp, {})] * 8, s.start, STEPS), r)
     per_step = lock / (8 * STEPS) * 1e6
     w = WALL[:]
-    print(f"trajectories, lockstep, impl=reference : {lock:7.3f} s [{w[0]:.3f}]  ({per_step:.0f} us per optimizer step)  "
+    print(f"trajectories, lockstep, impl=auto      : {lock:7.3f} s [{w[0]:.3f}]  ({per_step:.0f} us per optimizer step)  "
           "target < 1 s")
     print(f"  baseline: one at a time               : {alone:7.3f} s [{w[1]:.3f}]  (lockstep is {alone / lock:.2f}x faster)")
-    print(f"  lockstep, impl=foreach                : {foreach:7.3f} s [{w[2]:.3f}]  (reference/foreach time ratio "
+    print(f"  lockstep, impl=reference              : {reference:7.3f} s [{w[2]:.3f}]  (auto/reference time ratio "
+          f"{lock / reference:.2f})")
+    print(f"  lockstep, impl=foreach                : {foreach:7.3f} s [{w[3]:.3f}]  (auto/foreach time ratio "
           f"{lock / foreach:.2f})")
-    print(f"  lockstep, torch.optim classes         : {torch_optim:7.3f} s [{w[3]:.3f}]  (optimlab/torch time ratio "
+    print(f"  lockstep, torch.optim classes         : {torch_optim:7.3f} s [{w[4]:.3f}]  (optimlab/torch time ratio "
           f"{lock / torch_optim:.2f})")
-    print(f"  lab harness alone (no-op optimizers)  : {harness:7.3f} s [{w[4]:.3f}]  (the rest is the optimizers' steps)")
+    print(f"  lab harness alone (no-op optimizers)  : {harness:7.3f} s [{w[5]:.3f}]  (the rest is the optimizers' steps)")
 
     result = race(s, SEED_EIGHT, steps=STEPS, lrs=LRS, cache=False)
     with tempfile.TemporaryDirectory() as tmp:

@@ -22,8 +22,6 @@ from optimlab.lab.trajectory import Factory
 
 SEED_EIGHT = registry.SEED_FAMILY
 DEFAULT_LR_RANGE = (1e-4, 1.0)
-# 2-D parameters: per-tensor loops beat multi-tensor kernels by a little (benchmarks/race.py measures it).
-TINY_IMPL = "reference"
 
 
 @dataclass(frozen=True)
@@ -71,9 +69,7 @@ def check_lr(lr: Any, label: str) -> float:
 
 def from_registry(name: str) -> Racer:
     spec = registry.get(name)
-    hypers = {"impl": TINY_IMPL} if "impl" in spec.defaults else {}
-    return Racer(spec.title, spec.make, tuple(spec.lr_grid()), hypers=hypers, key=f"optimlab.{spec.name}",
-                 name=spec.name)
+    return Racer(spec.title, spec.make, tuple(spec.lr_grid()), key=f"optimlab.{spec.name}", name=spec.name)
 
 
 def from_factory(label: str, factory: Factory) -> Racer:
