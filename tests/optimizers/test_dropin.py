@@ -215,6 +215,30 @@ def test_differentiable_step_gives_torchs_gradients(spec, variant):
     assert any(x.abs().sum() > 0 for x in out["ours"][len(keys) + 1:])
 
 
+MOMENTUM_CASES = [pytest.param(s, v, id=f"{s.name}-{i}") for s in TORCH_SPECS for i, v in enumerate(variants(s))
+                  if {**s.defaults, **v}.get("momentum", 0) > 0]
+
+
+@pytest.mark.parametrize("spec,variant", MOMENTUM_CASES)
+def test_differentiable_first_step_gives_torchs_gradients(spec, variant):
+    """The first step, which creates the momentum buffer, as torch creates it: SGD's is a copy of the first update,
+    detached from the graph (torch's first SGD step does not depend on the gradient at all); RMSprop's starts at
+    zero and accumulates the update (its first step does). Within 1e-8 of each value's scale: the gradient with
+    respect to RMSprop's gradient nearly cancels (d/dg of g / sqrt(g^2)), leaving round-off."""
+    g = torch.Generator().manual_seed(1)
+    leaves = [torch.randn(5, generator=g, dtype=torch.float64).requires_grad_() for _ in range(2)]
+    weights = torch.linspace(-1, 1, 5, dtype=torch.float64)
+    out = {}
+    for name, cls in (("ours", spec.cls), ("torch", getattr(reference(spec), "func", reference(spec)))):
+        kw = {**getattr(reference(spec), "keywords", {}), "lr": 0.05, **variant} if name == "torch" else \
+            {"lr": 0.05, **variant}
+        (p,) = _one_step(cls, kw, {}, [], *leaves)
+        grads = torch.autograd.grad((weights * p).sum(), leaves, allow_unused=True)
+        out[name] = [p.detach()] + [x if x is not None else torch.zeros_like(l) for x, l in zip(grads, leaves)]
+    for a, b in zip(out["ours"], out["torch"]):
+        torch.testing.assert_close(a, b, rtol=1e-8, atol=1e-8 * b.abs().max().item())
+
+
 @pytest.mark.parametrize("spec,variant", DIFF_CASES)
 def test_differentiable_step_passes_gradcheck(spec, variant):
     """optimlab's analytical gradients through one step equal numerical ones (float64 finite differences, with a
