@@ -1,4 +1,4 @@
-# Two set-up commands for a fresh machine: `make demo` and `make test`.
+# Two set-up commands for a fresh machine: `make demo` and `make test` (`make mutants`: the mutation check).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -6,7 +6,7 @@ PIP := $(PY) -m pip
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: demo test gallery bench clean docs
+.PHONY: demo test mutants gallery bench clean docs
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ demo: $(STAMP_RUN)
 
 test: $(STAMP_TEST)
 	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n 2 --dist loadfile
+
+# The mutation check (not part of `make test`): every deliberate bug in tools/mutants.toml must be caught.
+mutants: $(STAMP_TEST)
+	$(PY) tools/mutants.py
 
 docs: $(STAMP_RUN)
 	$(VENV)/bin/optimlab optimizers --write docs/optimizers.md --readme README.md

@@ -183,17 +183,18 @@ def test_fp32_step_is_the_exact_step_to_fp32_rounding(spec):
     assert (err <= bound).all(), f"{(err / bound).max().item():.2f} times the bound"
 
 
+@pytest.mark.parametrize("impl", ["reference", "foreach", "auto"])
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
 @pytest.mark.parametrize("spec", SPEC_IDS)
-def test_low_precision_params_follow_the_fp32_run(spec, dtype):
-    """Low precision params do their math in fp32: one step from the same fp32-representable start lands on
-    the fp32 result rounded to the param dtype (state is kept in the param's dtype, as torch does). The
-    fp32 run is checked against float64 above."""
+def test_low_precision_params_follow_the_fp32_run(spec, dtype, impl):
+    """Low precision params do their math in fp32, whatever runs the rule: one step from the same
+    fp32-representable start lands on the fp32 result rounded to the param dtype (state is kept in the param's
+    dtype, as torch does). The fp32 run is checked against float64 above."""
     x32 = torch.randn(64).to(dtype).float().detach()
     g = torch.randn(64).to(dtype).float()
     p_lo = x32.to(dtype, copy=True).requires_grad_()
     p32 = x32.clone().requires_grad_()
-    o_lo, o32 = spec.make([p_lo], lr=0.01), spec.make([p32], lr=0.01)
+    o_lo, o32 = spec.make([p_lo], lr=0.01, impl=impl), spec.make([p32], lr=0.01, impl=impl)
     p_lo.grad, p32.grad = g.to(dtype), g.clone()
     o_lo.step()
     o32.step()
@@ -246,6 +247,13 @@ class TestNonFiniteGuard:
     def test_raise_names_the_parameter_and_modifies_nothing(self):
         a, b, opt, snap = self._setup("raise")
         with pytest.raises(optimlab.NonFiniteGradientError, match=r"param_groups\[0\]\['params'\]\[0\].*shape \(3,\)"):
+            opt.step()
+        self._unchanged(a, b, opt, snap)
+
+    def test_raise_names_the_parameter_whose_gradient_is_not_finite(self):
+        a, b, opt, snap = self._setup("raise")
+        a.grad, b.grad = torch.ones(3), torch.tensor([float("nan"), 0.0])
+        with pytest.raises(optimlab.NonFiniteGradientError, match=r"param_groups\[0\]\['params'\]\[1\] \(shape \(2,\)"):
             opt.step()
         self._unchanged(a, b, opt, snap)
 

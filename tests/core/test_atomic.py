@@ -15,6 +15,15 @@ def test_write_text_replaces_whole_file(tmp_path):
     assert [p.name for p in target.parent.iterdir()] == ["a.json"]
 
 
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
+    target = tmp_path / "a.json"
+    atomic.write_text(target, "old")
+    with pytest.raises(TypeError):
+        atomic.write_bytes(target, "not bytes")  # fails in the middle: after the output file was opened
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
+
+
 def test_directory_is_moved_in_only_on_success(tmp_path):
     out = tmp_path / "report"
     with atomic.directory(out) as d:

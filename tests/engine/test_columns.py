@@ -77,11 +77,28 @@ def test_replaced_state_of_another_dtype_is_caught_after_cached_steps():
         opt.step()
 
 
+def test_state_replaced_by_another_view_of_its_memory_is_checked_again():
+    """A new tensor object at the same address (the memory seen as another dtype) is not the tensor that was
+    checked: neither the steady-state plan nor the address cache may take it for that one."""
+    ps = [torch.randn(6, requires_grad=True) for _ in range(2)]
+    opt = optimlab.Adam(ps, impl="fused")
+    for _ in range(3):
+        for p in ps:
+            p.grad = torch.randn(6)
+        opt.step()
+    state = opt.state[ps[1]]
+    state["exp_avg"] = state["exp_avg"].view(torch.int32)  # not the column's first tensor: the cache's key stays
+    with pytest.raises(RuntimeError, match="state .exp_avg. has a dtype other than its parameter's"):
+        opt.step()
+
+
 def test_resized_parameter_is_caught_after_cached_steps():
-    """``p.data = ...`` with more elements: the state no longer matches, whatever was checked before."""
+    """``p.data = ...`` with other elements: the state no longer matches, whatever was checked before. (Fewer
+    elements than the state holds: a kernel that missed the check would write inside the state, and this test
+    fail, rather than write past its end.)"""
     p, opt = _stepped_adam(impl="fused")
-    p.data = torch.randn(12)
-    p.grad = torch.randn(12)
+    p.data = torch.randn(4)
+    p.grad = torch.randn(4)
     with pytest.raises(RuntimeError, match="state .exp_avg. has a shape other than its parameter's"):
         opt.step()
 

@@ -11,8 +11,8 @@ from optimlab import engine
 from optimlab.engine.backends import kernel, numba
 from optimlab.engine.state import init_state
 from tests.engine.common import leaves, param_set, run, scaled_err
-from tests.optimizers.cases import visible_lr
-from tests.helpers import loss_fn
+from tests.optimizers.cases import reference, reference_path, visible_lr
+from tests.helpers import loss_fn, make_params, train
 
 
 def _impls(opt) -> set[tuple[str, str]]:
@@ -91,6 +91,20 @@ def test_missing_numba_falls_back_with_reason(monkeypatch):
     assert name == "foreach" and "not fused: numba is not importable (test)" in reason
 
 
+@pytest.mark.parametrize("name", ["adam", "nadam"])
+def test_without_numba_every_step_is_torchs(name, monkeypatch):
+    """Without numba nothing is compiled: the rule runs on torch's foreach ops and the 0-d state (``step``, NAdam's
+    ``mu_product``) moves by torch's own ops, bit for bit as torch.optim (NAdam's for-loop: see test_torch_parity)."""
+    monkeypatch.setattr(numba, "unavailable_reason", lambda: "numba is not importable (test)")
+    spec = registry.get(name)
+    init = make_params()
+    _, ours, a = train(lambda p, lr: spec.make(p, lr=lr), init, 20)
+    _, _, b = train(lambda p, lr: reference(spec)(p, lr=lr, **reference_path(spec, "foreach")), init, 20)
+    assert {name for name, _ in _impls(ours)} == {"foreach"}
+    assert all(torch.equal(x, y) for x, y in zip(a[-1], b[-1]))
+    assert {st["step"].item() for st in ours.state.values()} == {20.0}
+
+
 def test_forcing_fused_on_unsupported_tensors_raises_with_reason():
     p = torch.empty(3, device="meta")
     bucket = _bucket([p], [torch.empty(3, device="meta")])
@@ -146,21 +160,27 @@ def test_mixed_dtypes_in_one_group(name, rounded_sqrt):
             assert torch.equal(states["fused"][i][key], value), f"{b.dtype} state {key!r}"
 
 
-def test_params_with_and_without_grads_keep_their_own_step_counts():
-    """A tensor that skips steps has a smaller ``step``: it goes to its own bucket (bias corrections differ)."""
+@pytest.mark.parametrize("name, hypers", [("adam", {}), ("sgd", {"momentum": 0.9, "dampening": 0.3})])
+def test_params_whose_gradients_come_and_go_take_torchs_steps(name, hypers):
+    """A tensor that skips steps has a smaller ``step`` (its bias corrections differ) and one whose first gradient
+    comes late has new state beside the others' old state (its momentum buffer starts as its update): each goes
+    to a bucket of its own, and every tensor takes torch's step."""
+    spec = registry.get(name)
     out = {}
-    for impl in ("fused", "reference"):
+    for impl in ("fused", "reference", "torch"):
         ps = leaves(param_set(torch.float64))
-        opt = optimlab.Adam(ps, impl=impl, lr=1e-2)
+        opt = reference(spec)(ps, lr=1e-2, **hypers) if impl == "torch" else spec.make(ps, impl=impl, lr=1e-2, **hypers)
         for t in range(12):
             opt.zero_grad()
             loss_fn(ps).backward()
             if t % 3 == 0:
                 ps[0].grad = None
             opt.step()
-        out[impl] = (ps, [opt.state[p]["step"].item() for p in ps])
-    assert out["fused"][1] == out["reference"][1] == [8.0] + [12.0] * 4
-    assert scaled_err(out["fused"][0], out["reference"][0]) <= 1e-13
+        out[impl] = ps
+        if name == "adam":
+            assert [opt.state[p]["step"].item() for p in ps] == [8.0] + [12.0] * 4
+    for impl in ("fused", "reference"):
+        assert scaled_err(out[impl], out["torch"]) <= 1e-13, impl
 
 
 def test_step_bumps_autograd_versions_like_an_inplace_op():

@@ -57,6 +57,36 @@ def test_scalars_are_recomputed_without_tracing_again():
     assert list(args) == _program(0.25).scalars and writes == ()
 
 
+def test_a_rule_that_freezes_a_traced_number_fails_loudly():
+    """``float()`` of a number the tracer follows would bake this step's value into the kernel for every later
+    step: the tracer refuses it, and the step changes nothing."""
+    from optimlab.adapter import Hyper
+    from optimlab.engine.trace import TracedScalarError
+    from optimlab.rules import Transform, chain
+    from optimlab.transforms import Descend
+    from optimlab.validation import NON_NEGATIVE
+
+    class BiasCorrected(Transform):
+        step_counter = True
+
+        def apply(self, ops, u, ctx):
+            return ops.scale(u, float(1 - 0.9 ** ctx.step))  # the mistake: a Python float of the traced step
+
+    class Frozen(optimlab.Optimizer):
+        lr: float = Hyper(0.1, NON_NEGATIVE, "learning rate")
+
+        @staticmethod
+        def recipe(group):
+            return chain(BiasCorrected(), Descend(group["lr"]))
+
+    p = torch.ones(3, requires_grad=True)
+    p.grad = torch.ones(3)
+    opt = Frozen([p], impl="fused")
+    with pytest.raises(TracedScalarError, match="use plain arithmetic"):
+        opt.step()
+    assert torch.equal(p, torch.ones(3)) and not opt.state[p]
+
+
 def _watch(opt) -> tuple[int, list[int]]:
     return kernels.STATS["kernels"], [len(k.signatures) for k in kernels._KERNELS.values()]
 
@@ -135,8 +165,13 @@ def test_low_precision_conversions_match_torch():
 
     bits = np.arange(2**16, dtype=np.uint16)
     rng = np.random.default_rng(0)
+    patterns = rng.integers(0, 2**32, 20000, dtype=np.uint64).astype(np.uint32)
+    # exact ties, where only rounding to nearest even decides: halfway between two bf16 values (any float), and
+    # halfway between two fp16 values (normal fp16 range)
+    bf16_ties = (patterns & np.uint32(0xFFFF0000)) | np.uint32(0x8000)
+    f16_ties = (rng.standard_normal(20000).astype(np.float32).view(np.uint32) & np.uint32(0xFFFFE000)) | np.uint32(0x1000)
     x = np.concatenate([rng.standard_normal(20000).astype(np.float32) * s for s in (1e-7, 1e-3, 1, 1e3, 7e4)]
-                       + [rng.integers(0, 2**32, 20000, dtype=np.uint64).astype(np.uint32).view(np.float32)])
+                       + [p.view(np.float32) for p in (patterns, bf16_ties, f16_ties)])
     x = x[~np.isnan(x)]
     for half, dtype in ((True, torch.float16), (False, torch.bfloat16)):
         loaded, stored = roundtrip(bits, x, half)

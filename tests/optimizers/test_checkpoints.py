@@ -102,6 +102,7 @@ def test_state_keys_are_torchs(spec):
         for ps, o in ((ps_a, oa), (ps_b, ob)):
             loss_fn(ps).backward()
             o.step()
+        assert (ps_a[0] in oa.state) == (ps_b[0] in ob.state), variant  # a rule without state keeps none
         ours, theirs = set(oa.state[ps_a[0]]), set(ob.state[ps_b[0]])
         # torch's SGD keeps no step count; optimlab counts steps for every optimizer.
         assert theirs <= ours and ours - theirs <= {"step"}, (variant, ours, theirs)

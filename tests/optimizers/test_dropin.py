@@ -103,9 +103,11 @@ def test_load_state_dict_post_hooks_run_last_and_see_the_loaded_state(spec):
 @pytest.mark.parametrize("spec", SPEC_IDS)
 def test_state_dict_is_stable_across_a_round_trip(spec):
     ps, opt = _stepped(spec)
+    opt.skipped_steps = 2  # what nonfinite="skip" counts: a checkpoint carries it
     ps2 = [p.detach().clone().requires_grad_() for p in ps]
     opt2 = spec.make(two_groups(ps2, 0.01), lr=0.01)
     opt2.load_state_dict(opt.state_dict())
+    assert opt2.skipped_steps == 2
     a, b = opt.state_dict(), opt2.state_dict()
     assert a["param_groups"] == b["param_groups"]
     assert [set(g) for g in a["param_groups"]] == [set(g) for g in opt2.state_dict()["param_groups"]]
@@ -214,6 +216,30 @@ def test_differentiable_step_gives_torchs_gradients(spec, variant):
     for a, b in zip(out["ours"], out["torch"]):
         torch.testing.assert_close(a, b, rtol=tol, atol=tol * b.abs().max().item())
     assert any(x.abs().sum() > 0 for x in out["ours"][len(keys) + 1:])
+
+
+MOMENTUM_CASES = [pytest.param(s, v, id=f"{s.name}-{i}") for s in TORCH_SPECS for i, v in enumerate(variants(s))
+                  if {**s.defaults, **v}.get("momentum", 0) > 0]
+
+
+@pytest.mark.parametrize("spec,variant", MOMENTUM_CASES)
+def test_differentiable_first_step_gives_torchs_gradients(spec, variant):
+    """The first step, which creates the momentum buffer, as torch creates it: SGD's is a copy of the first update,
+    detached from the graph (torch's first SGD step does not depend on the gradient at all); RMSprop's starts at
+    zero and accumulates the update (its first step does). Within 1e-8 of each value's scale: the gradient with
+    respect to RMSprop's gradient nearly cancels (d/dg of g / sqrt(g^2)), leaving round-off."""
+    g = torch.Generator().manual_seed(1)
+    leaves = [torch.randn(5, generator=g, dtype=torch.float64).requires_grad_() for _ in range(2)]
+    weights = torch.linspace(-1, 1, 5, dtype=torch.float64)
+    out = {}
+    for name, cls in (("ours", spec.cls), ("torch", getattr(reference(spec), "func", reference(spec)))):
+        kw = {**getattr(reference(spec), "keywords", {}), "lr": 0.05, **variant} if name == "torch" else \
+            {"lr": 0.05, **variant}
+        (p,) = _one_step(cls, kw, {}, [], *leaves)
+        grads = torch.autograd.grad((weights * p).sum(), leaves, allow_unused=True)
+        out[name] = [p.detach()] + [x if x is not None else torch.zeros_like(l) for x, l in zip(grads, leaves)]
+    for a, b in zip(out["ours"], out["torch"]):
+        torch.testing.assert_close(a, b, rtol=1e-8, atol=1e-8 * b.abs().max().item())
 
 
 @pytest.mark.parametrize("spec,variant", DIFF_CASES)

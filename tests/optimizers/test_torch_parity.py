@@ -67,11 +67,12 @@ def test_matches_torch_every_step(spec, variant, impl):
     assert max(p.abs().max().item() for p in ref[-1]) < 1e6  # the run stayed finite and meaningful
 
 
+@pytest.mark.parametrize("impl", ["reference", "foreach", "auto"])
 @pytest.mark.parametrize("spec", [pytest.param(s, id=s.name) for s in REFERENCE_SPECS if s.capabilities.complex])
-def test_complex_params_match_torch(spec):
+def test_complex_params_match_torch(spec, impl):
     init = make_params(complex_last=True)
     variant = {"maximize": True}
-    _, _, ours = train(lambda p, lr: spec.make(p, lr=lr, **variant), init, 60, maximize=True)
+    _, _, ours = train(lambda p, lr: spec.make(p, lr=lr, impl=impl, **variant), init, 60, maximize=True)
     _, _, ref = train(lambda p, lr: reference(spec)(p, lr=lr, **variant), init, 60, maximize=True)
     assert ours[-1][-1].is_complex()
     assert max_rel_err(ours[-1], ref[-1]) <= TOL

@@ -27,6 +27,7 @@ def test_kingma_setting_is_the_papers():
     ((1.0, 0.2, 0.1), "partial"),      # Adam far ahead of NAG, both ahead of Adagrad
     ((0.3, 0.3, 1.0), "partial"),      # Adam = NAG, but Adagrad ahead
     ((1.0, 0.2, 3.0), "refuted"),
+    ((1.0, 0.2, 0.5), "refuted"),      # Adagrad between them: ahead of one only, and Adam far ahead of NAG
 ])
 def test_verdict_follows_the_final_losses(rates, verdict):
     res = _results(*rates)

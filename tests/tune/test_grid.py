@@ -62,6 +62,9 @@ def test_robust_range_is_the_contiguous_block_within_tolerance_of_the_best():
     assert grid.robust_range(per_lr, 0.05) == (0.01, 0.1)  # 10.0 is within 5% but not contiguous
     assert grid.robust_range(per_lr, 0.0) == (0.1, 0.1)
     assert grid.robust_range(per_lr, 1.5) == (0.001, 10.0)
+    # relative to the best loss, not absolute: around a best of 10, 10.4 is within 5% and 10.6 is not
+    per_lr = grid.summarise([rec(lr, 0, v) for lr, v in {0.01: 10.6, 0.1: 10.0, 1.0: 10.4}.items()])
+    assert grid.robust_range(per_lr, 0.05) == (0.1, 1.0)
 
 
 def test_all_diverged_has_no_best():

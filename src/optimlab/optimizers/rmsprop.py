@@ -46,6 +46,6 @@ class RMSprop(Optimizer):
         return chain(
             weight_decay(lr, group["weight_decay"]),
             ScaleByRms(group["alpha"], group["eps"], group["centered"]),
-            Trace(mu) if mu > 0 else None,
+            Trace(mu, from_zero=True) if mu > 0 else None,
             Descend(lr),
         )

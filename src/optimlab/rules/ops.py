@@ -84,8 +84,9 @@ TABLE: tuple[Op, ...] = (
     Op("abs", 1, None, "abs", lambda a: a.abs(), "np.abs({a})", "tl.abs({a})"),
     Op("sqrt", 1, None, "sqrt", lambda a: a.sqrt(), "np.sqrt({a})", "{sqrt}({a})"),
     Op("reciprocal", 1, None, "reciprocal", lambda a: 1 / a, "{one} / {a}", "{div}({one}, {a})"),
-    Op("sign", 1, None, "sign", lambda a: a.sign(), "np.sign({a})",
-       "tl.where({a} > 0, {one}, tl.where({a} < 0, -{one}, {a}))"),
+    # torch.sign is (a > 0) - (a < 0): 0 for a NaN (np.sign gives NaN)
+    Op("sign", 1, None, "sign", lambda a: a.sign(), "({one} if {a} > 0 else (-{one} if {a} < 0 else {one} - {one}))",
+       "tl.where({a} > 0, {one}, tl.where({a} < 0, -{one}, {one} - {one}))"),
     Op("add", 2, "alpha", "add", lambda a, b, s: a + s * b, "fma({s}, {b}, {a})", "tl.fma({s}, {b}, {a})"),
     Op("add_scalar", 1, "", "add", lambda a, s: a + s, "{a} + {s}", "{a} + {s}"),
     Op("scale", 1, "", "mul", lambda a, s: a * s, "{a} * {s}", "{a} * {s}"),

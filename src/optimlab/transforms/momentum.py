@@ -16,19 +16,21 @@ class Trace(Transform):
         b_t = \mu\, b_{t-1} + (1 - d)\, u_t \quad (b_1 = u_1), \qquad
         u \leftarrow \begin{cases} u_t + \mu\, b_t & \text{Nesterov} \\ b_t & \text{otherwise} \end{cases}
 
-    ``d`` is the dampening. The buffer starts as the first update (torch's SGD); with ``d = 0`` that
-    equals starting from zeros (torch's RMSprop, whose incoming update is a deferred ``g / avg``: it is
-    accumulated with ``addcdiv_``, as torch does).
+    ``d`` is the dampening. The buffer starts as the first update, detached from autograd's graph (torch's
+    SGD). With ``from_zero`` it starts at zero and the first update is accumulated into it (torch's RMSprop,
+    whose incoming update is a deferred ``g / avg``: it is accumulated with ``addcdiv_``, as torch does): the
+    same values, but a differentiable first step then depends on the gradient, as torch's does.
     """
 
     momentum: Any
     dampening: Any = 0.0
     nesterov: bool = False
+    from_zero: bool = False
     slots = (Slot("momentum_buffer"),)
 
     def apply(self, ops, u, ctx):
         buf = ctx.state["momentum_buffer"]
-        if ctx.fresh:  # as torch's SGD: the buffer starts as a detached copy of the first update
+        if ctx.fresh and not self.from_zero:  # as torch's SGD: the buffer starts as a detached copy of the first update
             ops.copy_(buf, ops.detach(materialize(ops, u)))
         else:
             ops.scale_(buf, self.momentum)
