@@ -17,14 +17,12 @@ import torch
 
 @dataclass(frozen=True)
 class Reference:
-    """``make(params, **hypers)``: the implementation the optimizer must equal (None: no such implementation);
-    ``bitwise``: the reference is torch.optim, whose for-loop (``foreach=False``) and foreach paths optimlab's
-    ``reference`` and ``foreach`` paths equal bit for bit; ``variants``: option sets that together exercise
-    every option."""
+    """``make(params, **hypers)``: the implementation the optimizer must equal (None: no such implementation),
+    whose for-loop (torch's ``foreach=False``) and foreach paths optimlab's ``reference`` and ``foreach`` paths
+    equal bit for bit; ``variants``: option sets that together exercise every option."""
 
     make: Callable[..., torch.optim.Optimizer] | None
     variants: tuple[Mapping[str, Any], ...] = ({},)
-    bitwise: bool = True
     paths_differ: bool = False
     """torch's own foreach path is not bitwise equal to its for-loop (NAdam): optimlab's both follow the for-loop."""
     differentiable_rtol: float = 1e-12

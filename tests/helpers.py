@@ -48,6 +48,22 @@ def train(opt_factory: Callable, init: Sequence[torch.Tensor], steps: int, lr: f
     return ps, opt, history
 
 
+def assert_same_state(ours: torch.optim.Optimizer, ref: torch.optim.Optimizer) -> None:
+    """Both optimizers hold the same state, bit for bit: per parameter (in order) the same keys and equal values,
+    and the same per-group step counts where the reference keeps them in the group (pytorch-optimizer)."""
+    for gi, (ga, gb) in enumerate(zip(ours.param_groups, ref.param_groups)):
+        assert ga.get("step") == gb.get("step"), f"group {gi}: step {ga.get('step')} != {gb.get('step')}"
+        for pi, (pa, pb) in enumerate(zip(ga["params"], gb["params"])):
+            sa, sb = ours.state.get(pa, {}), ref.state.get(pb, {})
+            assert sorted(sa) == sorted(sb), f"group {gi}, param {pi}: state keys {sorted(sa)} != {sorted(sb)}"
+            for key, vb in sb.items():
+                va = sa[key]
+                a, b = torch.as_tensor(va), torch.as_tensor(vb)
+                assert a.dtype == b.dtype and torch.equal(a, b), (
+                    f"group {gi}, param {pi}, state {key!r}: {a.dtype} {a.flatten()[:4].tolist()} != "
+                    f"{b.dtype} {b.flatten()[:4].tolist()}")
+
+
 def max_rel_err(a: Sequence[torch.Tensor], b: Sequence[torch.Tensor]) -> float:
     err = 0.0
     for x, y in zip(a, b):

@@ -8,7 +8,9 @@ import torch
 
 import optimlab
 from optimlab.engine import plan as plan_module
+from optimlab.engine.trace import Program
 from tests.helpers import loss_fn, make_params
+from tests.optimizers.cases import SPEC_IDS
 
 
 @pytest.fixture
@@ -50,8 +52,20 @@ def _equal(run_a, run_b):
             assert torch.equal(oa.state[x][k], v), k
 
 
-def test_steady_steps_run_through_the_plan_and_equal_the_reference(planned, rounded_sqrt):
-    fused, ref = _pair(lr=0.01, weight_decay=0.1)
+@pytest.mark.parametrize("spec", SPEC_IDS)
+def test_steady_steps_run_through_the_plan_and_equal_the_reference(spec, planned, rounded_sqrt, monkeypatch):
+    """Every optimizer: step counts kept per parameter or per group (AdEMAMix), scalar state (ASGD, NAdam)."""
+    branch_changes = []
+    evaluate = Program.evaluate
+
+    def recording(self, *args):
+        result = evaluate(self, *args)
+        if result is None and self.tape.guards:
+            branch_changes.append(args[1])
+        return result
+
+    monkeypatch.setattr(Program, "evaluate", recording)
+    fused, ref = _pair(spec.make, lr=0.01, weight_decay=0.1)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(fused[1], T_max=10)
     sched_ref = torch.optim.lr_scheduler.CosineAnnealingLR(ref[1], T_max=10)
     for _ in range(12):
@@ -59,7 +73,10 @@ def test_steady_steps_run_through_the_plan_and_equal_the_reference(planned, roun
             _step(*run)
             s.step()
     _equal(fused, ref)
-    assert planned and all(planned)  # every step after the first: new lrs are numbers, not structure
+    assert fused[1].param_groups[0].get("step") == ref[1].param_groups[0].get("step")
+    # every step after the first: new lrs are numbers, not structure; only a rule that takes another branch
+    # (RAdam's switch to the adaptive step once rho_t > 5) sends one step down the general path
+    assert planned and planned.count(False) == len(set(branch_changes))
 
 
 @pytest.mark.parametrize("change", ["param_data", "state_tensor", "state_data", "flag", "grad_none", "impl",

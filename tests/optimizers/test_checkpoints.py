@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import copy
 import io
+from functools import partial
 
 import pytest
 import torch
 
-from tests.helpers import loss_fn, make_params, max_rel_err, two_groups
-from tests.optimizers.cases import REFERENCE_SPEC_IDS, SPEC_IDS, SPECS, VARIANTS, reference, variants
+from tests.helpers import assert_same_state, loss_fn, make_params, max_rel_err, two_groups
+from tests.optimizers.cases import REFERENCE_SPEC_IDS, SPEC_IDS, SPECS, VARIANTS, reference, reference_path, variants
 
 K, STEPS = 20, 45
 
@@ -53,6 +54,30 @@ def test_torch_checkpoint_loads_into_optimlab(spec, variant):
     ours, _ = _resume(spec, variant, reference(spec), spec.make)
     assert max_rel_err(ours, resumed) <= 1e-10
     assert max_rel_err(ours, straight) <= 1e-10
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["fp32", "fp64"])
+@pytest.mark.parametrize("spec,variant", VARIANTS)
+def test_a_torch_checkpoint_continues_bit_for_bit_on_the_reference_path(spec, variant, dtype):
+    """Loaded state moves as torch moves it, bit for bit, parameters and state: including state that torch's
+    load casts to the parameters' dtype (ASGD's ``eta`` becomes float64 with float64 parameters, and torch then
+    sets it from a float32 number each step)."""
+    mx = variant.get("maximize", False)
+    ref = partial(reference(spec), **reference_path(spec, "reference"))
+    a = [x.clone().requires_grad_() for x in make_params(dtype=dtype)]
+    oa = ref(two_groups(a, 0.01), lr=0.01, **variant)
+    _steps(a, oa, K, mx)
+    sd = _roundtrip(oa.state_dict())
+    runs = []
+    for make in (partial(spec.make, impl="reference"), ref):
+        b = [p.detach().clone().requires_grad_() for p in a]
+        ob = make(two_groups(b, 0.01), lr=0.01, **variant)
+        ob.load_state_dict(copy.deepcopy(sd))
+        _steps(b, ob, STEPS - K, mx)
+        runs.append((b, ob))
+    (ours, ours_opt), (theirs, their_opt) = runs
+    assert all(torch.equal(x, y) for x, y in zip(ours, theirs))
+    assert_same_state(ours_opt, their_opt)
 
 
 @pytest.mark.parametrize("spec,variant", VARIANTS)
