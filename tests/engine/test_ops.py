@@ -4,8 +4,8 @@ The optimizers' parity tests reach the table only through the ops their rules us
 runs happen to produce. Here every row of :data:`optimlab.rules.ops.TABLE` runs alone, through a one-op
 rule, on every implementation: the reference (torch's per-tensor function: the expected values),
 foreach, the numba kernel and the Triton kernel (under Triton's interpreter); each must give the
-reference's numbers to the bit, NaN where it has NaN (the kernels' square root is correctly rounded:
-a correctly rounded one is theirs). The operands reach every branch: zeros of both
+reference's numbers to the bit, zeros with their sign, NaN where it has NaN (the kernels' square root
+is correctly rounded: a correctly rounded one is theirs). The operands reach every branch: zeros of both
 signs, NaNs (``maximum`` propagates them), lerp weights either side of 1/2 and exactly 1/2, clamp bounds
 that tie with a zero of the other sign, cross (min > max) or are NaN, masked fills whose threshold equals an
 operand (1.0, -0.0 against 0.0) or whose value is NaN or -0.0, and tensors of two whole Triton blocks and a
@@ -130,6 +130,8 @@ def test_every_op_is_torchs_on_every_implementation(op, s, dtype, impl):
             expected = torch.from_numpy(np.sqrt(x.numpy()))
     got = _x_after_one_step(op, s, dtype, impl)
     torch.testing.assert_close(got, expected, rtol=0, atol=0, equal_nan=True)
+    numbers = ~expected.isnan()
+    assert torch.equal(got[numbers].signbit(), expected[numbers].signbit())  # zeros of the same sign
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["fp32", "fp64"])

@@ -50,7 +50,7 @@ class Op:
             ``torch._foreach_<torch>``, the multi-tensor form is the per-tensor one, tensor by tensor (as torch.optim's
             foreach paths do for ``clamp_`` and masked fills).
         loop: the per-tensor forms ``(new, in place)`` where no single torch function is the op (a masked fill: the
-            mask is computed first); they take the tensors, then the scalars.
+            mask is computed first); they take the tensors, then the scalars as ``scalar`` says.
     """
 
     name: str
@@ -160,9 +160,9 @@ OPS: dict[str, Op] = {op.name: op for op in TABLE}
 
 # -- per-tensor (reference) ----------------------------------------------------------------------------
 
-def _binder(op: Op, positional: bool = False) -> Callable:
-    """``scalars -> (positional, keywords)``: the scalar operands as torch takes them (all in order for ``op.loop``)."""
-    kws = ("",) * len(op.scalars) if positional else op.scalars
+def _binder(op: Op) -> Callable:
+    """``scalars -> (positional, keywords)``: the scalar operands as torch takes them."""
+    kws = op.scalars
 
     def bind(scalars):
         return [s for k, s in zip(kws, scalars) if not k], {k: s for k, s in zip(kws, scalars) if k}
@@ -174,7 +174,7 @@ def _loop_new(op: Op) -> Callable:
     n = len(op.scalars)
     if not n:
         return lambda *lists: [fn(*ts) for ts in zip(*lists)]
-    bind = _binder(op, op.loop is not None)
+    bind = _binder(op)
 
     def run(*args):
         pos, kw = bind(args[-n:])
@@ -197,7 +197,7 @@ def _loop_inplace(op: Op) -> Callable:
                 method(*ts)
             return xs
         return inplace
-    bind = _binder(op, op.loop is not None)
+    bind = _binder(op)
 
     def inplace_with_scalars(xs, *args):
         pos, kw = bind(args[-n:])
