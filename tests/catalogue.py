@@ -83,6 +83,8 @@ CATALOGUE: dict[str, Reference] = {
     "asgd": Reference(torch.optim.ASGD, (
         {}, {"t0": 3.0, "lambd": 1e-3}, {"weight_decay": 0.1, "alpha": 0.5}, {"maximize": True, "t0": 10.0}), paths_differ=True,
         differentiable_rtol=1e-7),
+    "rprop": Reference(torch.optim.Rprop, (
+        {}, {"etas": (0.3, 1.5)}, {"step_sizes": (1e-3, 0.02)}, {"maximize": True, "etas": (0.6, 1.1)})),
     "ademamix": Reference(_optional("pytorch_optimizer", "AdEMAMix"), (
         {}, {"t_alpha_beta3": 40.0}, {"weight_decay": 0.1}, {"weight_decay": 0.1, "weight_decouple": True},
         {"weight_decay": 0.1, "weight_decouple": True, "fixed_decay": True, "alpha": 2.0, "betas": (0.8, 0.99, 0.999)},

@@ -123,7 +123,7 @@ def test_grad_untouched_none_grad_untouched_zero_size_and_non_contiguous(spec, i
     opt = spec.make([nc, frozen, empty], lr=0.01, impl=impl)
     ref_nc = nc.detach().contiguous().clone().requires_grad_()
     ref = spec.make([ref_nc], lr=0.01, impl="reference")
-    for _ in range(5):
+    for _ in range(12):  # Rprop's first sign changes (where it zeroes its copy of the gradient) come at step 11
         for o, p in ((opt, nc), (ref, ref_nc)):
             o.zero_grad()
             loss_fn([p]).backward()
@@ -137,7 +137,7 @@ def test_grad_untouched_none_grad_untouched_zero_size_and_non_contiguous(spec, i
     assert frozen not in opt.state
     assert (empty in opt.state) == (nc in opt.state) == (len(ref.state) > 0)  # plain SGD keeps no state, as torch
     if "step" in opt.state.get(empty, {}):
-        assert opt.state[empty]["step"].item() == 5
+        assert opt.state[empty]["step"].item() == 12
     assert torch.equal(nc.detach(), ref_nc.detach())
     for key, value in opt.state[nc].items():
         if value.dim():

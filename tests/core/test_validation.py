@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import math
+import re
 
 import pytest
 import torch
@@ -10,7 +12,7 @@ import torch
 import optimlab
 from optimlab import registry
 from optimlab.validation import Boolean, Choice, Interval, Pair
-from tests.optimizers.cases import DENSE_ONLY_IDS, SPEC_IDS
+from tests.optimizers.cases import DENSE_ONLY_IDS, SPEC_IDS, TORCH_SPEC_IDS, reference
 
 
 def _bad_values(check):
@@ -43,6 +45,24 @@ def test_invalid_default_is_rejected(spec, name, bad):
         spec.make([torch.zeros(2, requires_grad=True)], **{name: bad})
     msg = str(info.value)
     assert name in msg and "allowed" in msg
+
+
+PROBES = (-0.1, 0.0, 0.5, 1.0, 1.2)
+
+
+@pytest.mark.parametrize("spec", TORCH_SPEC_IDS)
+def test_every_pair_torch_refuses_is_refused(spec):
+    """Each pair of numbers (betas, etas, step_sizes) made of the probes: where torch's constructor refuses it, ours
+    refuses it too, naming the argument (ours may refuse more: non-finite numbers, negative step sizes)."""
+    for h in spec.hypers:
+        if not isinstance(h.check, Pair):
+            continue
+        for value in itertools.product(PROBES, repeat=h.check.size):
+            try:
+                reference(spec)([torch.zeros(2, requires_grad=True)], **{h.name: value})
+            except ValueError:
+                with pytest.raises(ValueError, match=re.escape(h.name)):
+                    spec.make([torch.zeros(2, requires_grad=True)], **{h.name: value})
 
 
 @pytest.mark.parametrize("spec", SPEC_IDS)

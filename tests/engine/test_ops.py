@@ -4,10 +4,12 @@ The optimizers' parity tests reach the table only through the ops their rules us
 runs happen to produce. Here every row of :data:`optimlab.rules.ops.TABLE` runs alone, through a one-op
 rule, on every implementation: the reference (torch's per-tensor function: the expected values),
 foreach, the numba kernel and the Triton kernel (under Triton's interpreter); each must give the
-reference's numbers to the bit, NaN where it has NaN (the kernels' square root is correctly rounded:
-a correctly rounded one is theirs). The operands reach every branch: zeros of both
-signs, NaNs (``maximum`` propagates them), lerp weights either side of 1/2 and exactly 1/2, and tensors
-of two whole Triton blocks and a masked tail. The ops' plain math (``differentiable=True``) must agree
+reference's numbers to the bit, zeros with their sign, NaN where it has NaN (the kernels' square root
+is correctly rounded: a correctly rounded one is theirs). The operands reach every branch: zeros of both
+signs, NaNs (``maximum`` propagates them), lerp weights either side of 1/2 and exactly 1/2, clamp bounds
+that tie with a zero of the other sign, cross (min > max) or are NaN, masked fills whose threshold equals an
+operand (1.0, -0.0 against 0.0) or whose value is NaN or -0.0, and tensors of two whole Triton blocks and a
+masked tail. The ops' plain math (``differentiable=True``) must agree
 with the reference up to rounding.
 """
 
@@ -22,18 +24,38 @@ from optimlab.adapter import DIFFERENTIABLE, Hyper
 from optimlab.engine.backends import numba as fused
 from optimlab.rules import OPS, TABLE, Slot, Transform, chain
 from optimlab.transforms import Descend
-from optimlab.validation import Choice, Interval
+from optimlab.validation import Choice, Interval, Pair
 
 pytestmark = pytest.mark.filterwarnings("ignore:(invalid value|divide by zero) encountered:RuntimeWarning")  # interpreter
 N = 2 * 1024 + 300  # two whole Triton blocks and a masked tail
+NAN = float("nan")
 SCALARS = {"add": (-1.3, 0.7), "add_scalar": (0.37,), "scale": (-2.5,), "div_scalar": (3.0, 0.3),
-           "addcmul": (0.5, -1.7), "addcdiv": (-0.01, 2.0), "lerp": (0.1, 0.5, 0.9, -0.3)}
-CASES = [pytest.param(op.name, s, id=f"{op.name}({s})" if op.scalar is not None else op.name)
-         for op in TABLE for s in (SCALARS[op.name] if op.scalar is not None else (0.0,))]
+           "addcmul": (0.5, -1.7), "addcdiv": (-0.01, 2.0), "lerp": (0.1, 0.5, 0.9, -0.3),
+           "clamp": ((-0.5, 0.5), (0.0, 0.7), (-0.7, -0.0), (1.0, -1.0), (NAN, 1.0), (0.0, NAN)),
+           "fill_gt": ((0.0, 1.25), (1.0, -0.0), (-0.5, NAN)),
+           "fill_lt": ((0.0, -3.0), (1.0, 0.0)),
+           "fill_eq": ((0.0, 7.0), (1.0, NAN), (-0.0, -2.0))}
+"""Per op with scalars, its cases: a number (one scalar) or a tuple (several)."""
+
+
+def _padded(s) -> tuple:
+    """The case's scalars as the ``s`` hyperparameter holds them (two numbers; an op reads as many as it takes)."""
+    return ((s,) if not isinstance(s, tuple) else s) + (0.0,) * (2 - (len(s) if isinstance(s, tuple) else 1))
+
+
+CASES = [pytest.param(op.name, _padded(s), id=f"{op.name}({s})" if op.scalars else op.name)
+         for op in TABLE for s in (SCALARS[op.name] if op.scalars else (0.0,))]
+
+
+class AnyNumber(Interval):
+    """Every number, NaN and infinities included: an op's scalars reach every branch."""
+
+    def contains(self, x: float) -> bool:
+        return True
 
 
 class ApplyOp(Transform):
-    """``x <- op(x, y, z, s)``, in place on the state buffer ``x``; the update passes through unchanged."""
+    """``x <- op(x, y, z, *s)``, in place on the state buffer ``x``; the update passes through unchanged."""
 
     slots = (Slot("x"), Slot("y"), Slot("z"))
 
@@ -43,7 +65,7 @@ class ApplyOp(Transform):
     def apply(self, ops, u, ctx):
         op = OPS[self.name]
         operands = [ctx.state[k] for k in "xyz"[:op.arity]]
-        scalar = (self.s,) if op.scalar is not None else ()
+        scalar = tuple(self.s[:len(op.scalars)])
         if op.has_inplace:
             getattr(ops, self.name + "_")(*operands, *scalar)
         else:  # a new-tensor-only op (detach): its result is written back with copy_
@@ -56,7 +78,7 @@ class OneOp(optimlab.Optimizer):
 
     lr: float = Hyper(0.0, Interval(0.0), "the descent step")
     op: str = Hyper("add", Choice(tuple(OPS)), "the operation")
-    s: float = Hyper(0.0, Interval(), "its scalar argument")
+    s: tuple[float, float] = Hyper((0.0, 0.0), Pair(AnyNumber()), "its scalar arguments (the first ones it takes)")
     differentiable: bool = DIFFERENTIABLE
 
     @staticmethod
@@ -108,6 +130,8 @@ def test_every_op_is_torchs_on_every_implementation(op, s, dtype, impl):
             expected = torch.from_numpy(np.sqrt(x.numpy()))
     got = _x_after_one_step(op, s, dtype, impl)
     torch.testing.assert_close(got, expected, rtol=0, atol=0, equal_nan=True)
+    numbers = ~expected.isnan()
+    assert torch.equal(got[numbers].signbit(), expected[numbers].signbit())  # zeros of the same sign
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["fp32", "fp64"])

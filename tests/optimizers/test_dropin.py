@@ -166,12 +166,15 @@ DIFF_CASES = [pytest.param(s, v, id=f"{s.name}-{i}") for s in TORCH_SPECS for i,
 
 
 def _warm_state(spec, variant):
-    """A parameter, a gradient and the optimizer state two ordinary steps leave (float64, detached)."""
+    """A parameter, a gradient and the optimizer state two ordinary steps leave (float64, detached). Their gradients
+    keep one sign per coordinate: Rprop's step jumps where the gradient it remembers is 0, as a sign change leaves
+    it (there no gradient exists, for torch's step as for ours)."""
     g = torch.Generator().manual_seed(0)
     p = torch.randn(5, generator=g, dtype=torch.float64, requires_grad=True)
     opt = spec.make([p], lr=0.05, **variant)
+    signs = torch.randn(5, generator=g, dtype=torch.float64).sign()
     for _ in range(2):
-        p.grad = torch.randn(5, generator=g, dtype=torch.float64)
+        p.grad = signs * (0.5 + torch.rand(5, generator=g, dtype=torch.float64))
         opt.step()
     state = {k: v.detach().clone() for k, v in opt.state[p].items()}
     return p.detach().clone(), torch.randn(5, generator=g, dtype=torch.float64), state

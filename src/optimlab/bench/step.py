@@ -221,7 +221,7 @@ def _stream_kernel(opt: torch.optim.Optimizer, params: list[torch.Tensor], backe
     grad = program.inputs["grad"]
     for name in ("param", *slots):
         sym = program.inputs[name]
-        sym.ref = program.emit("add", (sym, grad), 0.0, has_scalar=True)
+        sym.ref = program.emit("add", (sym, grad), (0.0,))
     kernel = backend.kernel_for(program, table.storage)
     scalars = np.array(program.scalars, np.float32)
     return lambda: kernel(table.addrs, table.sizes, scalars, p0.device)

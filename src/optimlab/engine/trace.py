@@ -4,7 +4,7 @@ Two kinds of symbol stand in for the real values:
 
 * :class:`Sym` — a tensor operand. Lists hold one ``Sym`` per buffer (parameter, gradient, each state
   slot), standing for every tensor of a bucket at once, since every operation is elementwise. Each
-  operation appends a line ``(op, out, operands, scalar)`` to the :class:`Program`; an in-place operation
+  operation appends a line ``(op, out, operands, scalars)`` to the :class:`Program`; an in-place operation
   rebinds its ``Sym``, so aliasing (a list sharing a buffer) behaves as with real tensors.
 * :class:`Scalar` — a number the rule computes in Python (``1 - b1 ** t``). It carries its value now and
   the expression that recomputes it from the group's hyperparameters, the step and the scalar state.
@@ -26,6 +26,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from optimlab.rules import TABLE
+from optimlab.rules.ops import SCALAR_FIELDS
 
 
 class TracedScalarError(TypeError):
@@ -175,10 +176,10 @@ class Program:
         self.arg_values.append(float(value.value if isinstance(value, Scalar) else value))
         return len(self.args) - 1
 
-    def emit(self, op: str, operands: Sequence[Sym], scalar: Any = None, has_scalar: bool = False) -> str:
+    def emit(self, op: str, operands: Sequence[Sym], scalars: Sequence[Any] = ()) -> str:
         out = f"t{len(self.lines)}"
-        k = self.arg(scalar) if has_scalar else -1
-        self.lines.append((op, out, tuple(x.ref for x in operands), k))
+        ks = tuple(self.arg(s) for s in scalars)
+        self.lines.append((op, out, tuple(x.ref for x in operands), ks))
         return out
 
     def scale_state(self, name: str, current: Scalar, factor: Any, dtype: str) -> Scalar:
@@ -227,11 +228,10 @@ class Program:
 
     def expressions(self, formulas: Mapping[str, str], **names: str):
         """``(out, expression)`` per line, each op written with ``formulas`` (a code generator's column of the
-        op table), operands as ``{a}``, ``{b}``, ``{c}``, the scalar argument as ``{s}`` (named ``s<k>``)."""
-        for op, out, operands, k in self.lines:
+        op table), operands as ``{a}``, ``{b}``, ``{c}``, the scalar arguments as ``{s}``, ``{t}`` (named ``s<k>``)."""
+        for op, out, operands, ks in self.lines:
             fields = dict(zip("abc", operands), **names)
-            if k >= 0:
-                fields["s"] = f"s{k}"
+            fields.update(zip(SCALAR_FIELDS, (f"s{k}" for k in ks)))
             yield out, formulas[op].format(**fields)
 
     @property
@@ -278,18 +278,16 @@ class TraceOps:
         self.program = program
 
 
-def _traced(op_name: str, arity: int, has_scalar: bool, inplace: bool) -> Callable:
+def _traced(op_name: str, arity: int, n_scalars: int, inplace: bool) -> Callable:
     def method(self: TraceOps, xs, *rest):
-        if has_scalar:
-            *lists, scalar = rest
-        else:
-            lists, scalar = rest, None
+        cut = len(rest) - n_scalars
+        lists, scalars = rest[:cut], rest[cut:]
         prog = self.program
         if inplace:
             for x, *others in zip(xs, *lists):
-                x.ref = prog.emit(op_name, (x, *others), scalar, has_scalar)
+                x.ref = prog.emit(op_name, (x, *others), scalars)
             return xs
-        return [Sym(prog.emit(op_name, (x, *others), scalar, has_scalar)) for x, *others in zip(xs, *lists)]
+        return [Sym(prog.emit(op_name, (x, *others), scalars)) for x, *others in zip(xs, *lists)]
     method.__name__ = op_name + ("_" if inplace else "")
     return method
 
@@ -304,6 +302,6 @@ for _op in TABLE:
     if _op.name == "copy":
         TraceOps.copy_ = _copy_
         continue
-    setattr(TraceOps, _op.name, _traced(_op.name, _op.arity, _op.scalar is not None, False))
+    setattr(TraceOps, _op.name, _traced(_op.name, _op.arity, len(_op.scalars), False))
     if _op.has_inplace:
-        setattr(TraceOps, _op.name + "_", _traced(_op.name, _op.arity, _op.scalar is not None, True))
+        setattr(TraceOps, _op.name + "_", _traced(_op.name, _op.arity, len(_op.scalars), True))

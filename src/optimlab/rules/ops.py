@@ -9,13 +9,13 @@ the rule an *ops object* derived from this table, and with it decides how the ru
 * the tracer of :mod:`optimlab.engine.trace`, which records the calls into a program that the numba and
   Triton code generators compile from the :attr:`Op.numba` / :attr:`Op.triton` formulas.
 
-Each :class:`Op` row states an operation once: its tensor operands, its scalar argument, torch's function,
+Each :class:`Op` row states an operation once: its tensor operands, its scalar arguments, torch's function,
 its formula for each code generator and its plain math. A missing piece fails here, at import. Names
 ending in ``_`` modify their first list in place and return it; the others return new tensors and never
 touch their inputs (that is how a rule keeps ``p.grad`` intact). A rule always goes on with the list an
 operation returns (under autograd an in-place op on a temporary returns new tensors).
 
-Formulas: ``{a}``, ``{b}``, ``{c}`` are the tensor operands, ``{s}`` the scalar; ``fma(x, y, z)`` is
+Formulas: ``{a}``, ``{b}``, ``{c}`` are the tensor operands, ``{s}`` and ``{t}`` the scalars; ``fma(x, y, z)`` is
 ``x * y + z`` rounded once, as torch's vectorized CPU kernels compute ``add(alpha=)``, ``addcmul`` and
 ``lerp``; ``{one}`` is 1 in the compute dtype; Triton's ``{div}`` and ``{sqrt}`` are the correctly rounded
 forms. Every formula evaluates left to right as ATen's kernel does, so a traced kernel agrees with torch's
@@ -41,23 +41,35 @@ class Op:
         name: the rule-language name (``ops.<name>`` new tensors, ``ops.<name>_`` in place).
         arity: number of tensor operands.
         scalar: how torch takes the scalar operand: a keyword (``"alpha"``, ``"value"``), ``""`` for
-            positional, ``None`` when there is none.
+            positional, ``None`` when there is none; a tuple of these for several (``("min", "max")``).
         torch: torch's function (``torch.<torch>``, ``Tensor.<torch>_``, ``torch._foreach_<torch>[_]``).
         math: the meaning, on tensors or numbers (used with tensor-valued scalars under autograd).
         numba, triton: the formula each code generator writes.
         forms: ``"both"``, ``"inplace"`` only (``copy_``) or ``"new"`` only (``detach``).
-        foreach: the multi-tensor form where torch has no ``torch._foreach_<torch>`` (a function of the lists).
+        foreach: the multi-tensor form, a function of the lists (``detach``). Where there is none and torch has no
+            ``torch._foreach_<torch>``, the multi-tensor form is the per-tensor one, tensor by tensor (as torch.optim's
+            foreach paths do for ``clamp_`` and masked fills).
+        loop: the per-tensor forms ``(new, in place)`` where no single torch function is the op (a masked fill: the
+            mask is computed first); they take the tensors, then the scalars as ``scalar`` says.
     """
 
     name: str
     arity: int
-    scalar: str | None
+    scalar: str | tuple[str, ...] | None
     torch: str
     math: Callable
     numba: str
     triton: str
     forms: str = "both"
     foreach: Callable | None = None
+    loop: tuple[Callable, Callable] | None = None
+
+    @property
+    def scalars(self) -> tuple[str, ...]:
+        """How torch takes each scalar operand, in order (``""``: positionally)."""
+        if self.scalar is None:
+            return ()
+        return (self.scalar,) if isinstance(self.scalar, str) else tuple(self.scalar)
 
     @property
     def inplace_only(self) -> bool:
@@ -68,15 +80,35 @@ class Op:
         return self.forms != "new"
 
     def __post_init__(self) -> None:
-        operands = "abc"[:self.arity] + ("s" if self.scalar is not None else "")
+        if len(self.scalars) > len(SCALAR_FIELDS):
+            raise ValueError(f"op {self.name!r}: {len(self.scalars)} scalars; at most {len(SCALAR_FIELDS)}")
+        scalars = set(SCALAR_FIELDS[:len(self.scalars)])
+        operands = set("abc"[:self.arity]) | scalars
         for formula in (self.numba, self.triton):
-            used = {k for k in "abcs" if "{" + k + "}" in formula}
-            if not used <= set(operands) or ("s" in operands) != ("s" in used):
+            used = {k for k in "abc" + SCALAR_FIELDS if "{" + k + "}" in formula}
+            if not used <= operands or used & set(SCALAR_FIELDS) != scalars:
                 raise ValueError(f"op {self.name!r}: formula {formula!r} uses {sorted(used)}, expected {sorted(operands)}")
+
+
+SCALAR_FIELDS = "st"
+"""The formulas' names of the scalar operands, in order."""
 
 
 def _maximum(a, b):
     return torch.maximum(a, b)
+
+
+def _masked_fill(compare: str) -> tuple[Callable, Callable]:
+    """``a`` with ``v`` where ``b <compare> x`` (new, in place) as torch.optim writes it — ``sign[sign.gt(0)] =
+    etaplus``: a masked fill stores what the index assignment stores."""
+    mask = getattr(Tensor, compare)
+
+    def new(a, b, x, v):
+        return a.masked_fill(mask(b, x), v)
+
+    def inplace(a, b, x, v):
+        return a.masked_fill_(mask(b, x), v)
+    return new, inplace
 
 
 TABLE: tuple[Op, ...] = (
@@ -104,6 +136,20 @@ TABLE: tuple[Op, ...] = (
     # NaN-propagating, as torch.maximum
     Op("maximum", 2, None, "maximum", _maximum, "({a} if ({a} > {b} or {a} != {a}) else {b})",
        "tl.where(({a} > {b}) | ({a} != {a}), {a}, {b})"),
+    # torch.clamp: NaN where a or a bound is NaN, else max(a, s) then min(., t) (t where s > t); a tie keeps a, and
+    # with it the sign of a zero
+    Op("clamp", 1, ("min", "max"), "clamp", lambda a, s, t: a.clamp(s, t),
+       "({s} if {s} != {s} else ({t} if {t} != {t} else ({t} if {a} > {t} else "
+       "(({t} if {a} == {a} else {a}) if {s} > {t} else ({s} if {a} < {s} else {a})))))",
+       "tl.where({s} != {s}, {s}, tl.where({t} != {t}, {t}, tl.where({a} > {t}, {t}, "
+       "tl.where({s} > {t}, tl.where({a} == {a}, {t}, {a}), tl.where({a} < {s}, {s}, {a})))))"),
+    # a, with t where b > s (b < s, b == s; never where b is NaN): torch.optim's masked fills
+    Op("fill_gt", 2, ("", ""), "masked_fill", lambda a, b, s, t: torch.where(b > s, t, a),
+       "({t} if {b} > {s} else {a})", "tl.where({b} > {s}, {t}, {a})", loop=_masked_fill("gt")),
+    Op("fill_lt", 2, ("", ""), "masked_fill", lambda a, b, s, t: torch.where(b < s, t, a),
+       "({t} if {b} < {s} else {a})", "tl.where({b} < {s}, {t}, {a})", loop=_masked_fill("lt")),
+    Op("fill_eq", 2, ("", ""), "masked_fill", lambda a, b, s, t: torch.where(b == s, t, a),
+       "({t} if {b} == {s} else {a})", "tl.where({b} == {s}, {t}, {a})", loop=_masked_fill("eq")),
     Op("copy", 2, None, "copy", lambda a, b: b, "{b}", "{b}", forms="inplace"),
     # the same values, cut from autograd's graph (state that starts from a gradient, as torch's SGD buffer)
     Op("detach", 1, None, "detach", lambda a: a.detach(), "{a}", "{a}", forms="new",
@@ -114,14 +160,26 @@ OPS: dict[str, Op] = {op.name: op for op in TABLE}
 
 # -- per-tensor (reference) ----------------------------------------------------------------------------
 
+def _binder(op: Op) -> Callable:
+    """``scalars -> (positional, keywords)``: the scalar operands as torch takes them."""
+    kws = op.scalars
+
+    def bind(scalars):
+        return [s for k, s in zip(kws, scalars) if not k], {k: s for k, s in zip(kws, scalars) if k}
+    return bind
+
+
 def _loop_new(op: Op) -> Callable:
-    fn = getattr(torch, op.torch)
-    if op.scalar is None:
+    fn = op.loop[0] if op.loop else getattr(torch, op.torch)
+    n = len(op.scalars)
+    if not n:
         return lambda *lists: [fn(*ts) for ts in zip(*lists)]
-    if op.scalar == "":
-        return lambda *args: [fn(*ts, args[-1]) for ts in zip(*args[:-1])]
-    kw = op.scalar
-    return lambda *args: [fn(*ts, **{kw: args[-1]}) for ts in zip(*args[:-1])]
+    bind = _binder(op)
+
+    def run(*args):
+        pos, kw = bind(args[-n:])
+        return [fn(*ts, *pos, **kw) for ts in zip(*args[:-n])]
+    return run
 
 
 def _loop_inplace(op: Op) -> Callable:
@@ -131,27 +189,22 @@ def _loop_inplace(op: Op) -> Callable:
                 torch.maximum(x, y, out=x)
             return xs
         return maximum_
-    method = getattr(Tensor, op.torch + "_")
-    if op.scalar is None:
+    method = op.loop[1] if op.loop else getattr(Tensor, op.torch + "_")
+    n = len(op.scalars)
+    if not n:
         def inplace(xs, *lists):
             for ts in zip(xs, *lists):
                 method(*ts)
             return xs
-    elif op.scalar == "":
-        def inplace(xs, *args):
-            s = args[-1]
-            for ts in zip(xs, *args[:-1]):
-                method(*ts, s)
-            return xs
-    else:
-        kw = op.scalar
+        return inplace
+    bind = _binder(op)
 
-        def inplace(xs, *args):
-            s = {kw: args[-1]}
-            for ts in zip(xs, *args[:-1]):
-                method(*ts, **s)
-            return xs
-    return inplace
+    def inplace_with_scalars(xs, *args):
+        pos, kw = bind(args[-n:])
+        for ts in zip(xs, *args[:-n]):
+            method(*ts, *pos, **kw)
+        return xs
+    return inplace_with_scalars
 
 
 # -- multi-tensor --------------------------------------------------------------------------------------
@@ -159,12 +212,17 @@ def _loop_inplace(op: Op) -> Callable:
 def _foreach(op: Op, inplace: bool) -> Callable:
     if op.foreach is not None:
         return op.foreach
-    fn = getattr(torch, f"_foreach_{op.torch}{'_' if inplace else ''}")
-    if op.scalar:  # keyword
-        kw = op.scalar
+    name = f"_foreach_{op.torch}{'_' if inplace else ''}"
+    if op.loop or not hasattr(torch, name):  # no multi-tensor form: tensor by tensor, as torch.optim's foreach paths
+        return _loop_inplace(op) if inplace else _loop_new(op)
+    fn = getattr(torch, name)
+    n = len(op.scalars)
+    if any(op.scalars):  # keywords
+        bind = _binder(op)
 
         def call(*args):
-            return fn(*args[:-1], **{kw: args[-1]})
+            pos, kw = bind(args[-n:])
+            return fn(*args[:-n], *pos, **kw)
     else:
         call = fn
     if inplace:
@@ -225,10 +283,10 @@ class AutogradOps:
 
 
 def _autograd_new(op: Op) -> Callable:
-    math, has_scalar = op.math, op.scalar is not None
+    math, n = op.math, len(op.scalars)
 
     def run(self, *args):
-        lists, extra = (args[:-1], (args[-1],)) if has_scalar else (args, ())
+        lists, extra = (args[:-n], args[-n:]) if n else (args, ())
         return [math(*map(self._read, ts), *extra) for ts in zip(*lists)]
     return run
 
