@@ -81,7 +81,7 @@ def test_steady_steps_run_through_the_plan_and_equal_the_reference(spec, planned
 
 
 @pytest.mark.parametrize("change", ["param_data", "state_tensor", "state_data", "flag", "grad_none", "impl",
-                                    "grad_layout", "load_state_dict", "step_tensor"])
+                                    "grad_layout", "load_state_dict", "step_tensor", "step_data"])
 def test_anything_the_plan_depends_on_sends_the_step_down_the_general_path(change, planned, rounded_sqrt):
     fused, ref = _pair(lr=0.01)
     for _ in range(3):
@@ -110,6 +110,9 @@ def test_anything_the_plan_depends_on_sends_the_step_down_the_general_path(chang
             opt.load_state_dict(opt.state_dict())
         elif change == "step_tensor":
             opt.state[p]["step"] = opt.state[p]["step"].clone()
+        elif change == "step_data":  # the same step tensor, its memory moved (the old memory stays allocated)
+            old.append(opt.state[p]["step"].data)
+            opt.state[p]["step"].data = opt.state[p]["step"].data.clone()
         opt.zero_grad()
         loss_fn(ps).backward()
         if change == "grad_none":

@@ -52,6 +52,10 @@ class Plan:
         self.steps = list(map(itemgetter("step"), states)) if counts_steps else None
         self.group_steps = group_steps
         self.scalar_columns = {name: list(map(itemgetter(name), states)) for name in scalar_slots}
+        every = {**self.scalar_columns, **({"step": self.steps} if self.steps is not None else {})}
+        self.scalar_tensors = list(itertools.chain.from_iterable(every.values()))
+        self.scalar_addrs = _addresses(self.scalar_tensors)
+        self.bound = {name: scalar_state.bind(ts) for name, ts in every.items()}
         self.table, self.program, self.kernel = table, program, kernel
         self.written = [c for c, _ in program.stores()]
         self.written_tensors = list(itertools.chain.from_iterable(table.columns[c] for c in self.written
@@ -102,12 +106,15 @@ class Plan:
                 return False
         except KeyError:
             return False
-        values = {name: scalar_state.values(ts) for name, ts in self.scalar_columns.items()}
+        if self.scalar_tensors and _addresses(self.scalar_tensors) != self.scalar_addrs:
+            return False
+        bound = self.bound
+        values = {name: bound[name].values() for name in self.scalar_columns}
         if any(len(set(v)) != 1 for v in values.values()):
             return False
         step = None
         if self.steps is not None:
-            current = scalar_state.values(self.steps)
+            current = bound["step"].values()
             if len(set(current)) != 1:
                 return False
             step = self.next_step(current[0])
@@ -118,11 +125,11 @@ class Plan:
             return False
         args, writes = result
         if self.steps is not None:
-            scalar_state.advance(self.steps)
+            bound["step"].advance()
         elif self.group_steps:
             group["step"] += 1
         for (name, _), value in zip(self.program.writes, writes):
-            scalar_state.assign(self.scalar_columns[name], value)
+            bound[name].assign(value)
         self.addrs[:, 1] = np.fromiter(map(_data_ptr, grads), np.int64, self.n)
         self.kernel(self.addrs, self.table.sizes, np.array(args, dtype=self.program.dtype), self.device)
         increment_version(self.written_tensors)

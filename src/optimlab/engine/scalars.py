@@ -9,10 +9,15 @@ Python float operand first rounded to it. Otherwise the same arithmetic through 
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Sequence
 
+import numpy as np
 import torch
 from torch import Tensor
+
+
+_F32_MAX = float(np.finfo(np.float32).max)
 
 
 def _compiled():
@@ -56,15 +61,40 @@ def scale(ts: Sequence[Tensor], factor: float) -> float:
     return ts[0].item()
 
 
+def _as_tensor_value(value: float) -> float:
+    """``value`` as ``torch.as_tensor(value)`` holds it: rounded to the default scalar dtype (to nearest;
+    numpy's cast is cheaper than a tensor where it cannot overflow)."""
+    from optimlab.engine.state import scalar_dtype
+
+    if scalar_dtype() != torch.float32:
+        return value
+    return float(np.float32(value)) if abs(value) <= _F32_MAX else float(torch.tensor(value, dtype=torch.float32))
+
+
 def assign(ts: Sequence[Tensor], value: float) -> float:
     """Set each 0-d tensor to ``value`` as torch's ``t.copy_(torch.as_tensor(value))`` does: rounded to the
     default scalar dtype, then to the tensor's; returns the value stored in the first."""
-    from optimlab.engine.state import scalar_dtype
+    return _store(ts, _as_tensor_value(value))
 
-    if scalar_dtype() == torch.float32:
-        value = float(torch.tensor(value, dtype=torch.float32))
+
+def _store(ts: Sequence[Tensor], value: float) -> float:
+    """``t.fill_(value)`` for each tensor (rounded to its dtype); the value stored in the first."""
     helper = _compiled()
     if not (helper and helper.assign(ts, value)):
         for t in ts:
             t.fill_(value)
     return ts[0].item() if ts else value
+
+
+def bind(ts: Sequence[Tensor]) -> SimpleNamespace:
+    """The column's ``values()``, ``advance()`` and ``assign(value)`` (``value`` as the traced program writes
+    it, already rounded as torch rounds it: stored as is), for a caller that steps the same tensors again and
+    again (the steady-state plan). Where the compiled helper walks the column they are bound to the tensors'
+    memory now (no per-call checks: the caller re-checks the addresses); otherwise the functions above."""
+    ts = list(ts)
+    helper = _compiled()
+    fast = helper.bind(ts) if helper else None
+    if fast is None:
+        return SimpleNamespace(values=lambda: values(ts), advance=lambda: advance(ts),
+                               assign=lambda value: _store(ts, value))
+    return fast

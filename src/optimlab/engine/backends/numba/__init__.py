@@ -111,15 +111,29 @@ def _assign(ts, value: float) -> bool:
     return True
 
 
+def _bind(ts) -> SimpleNamespace | None:
+    """``values()``, ``advance()`` and ``assign(value)`` bound to the column's addresses now, or None."""
+    from optimlab.engine.backends.numba.scalars import assign, update
+
+    addrs, is_f64 = _column("scalar", ts)
+    if addrs is None:
+        return None
+    return SimpleNamespace(values=lambda: update(addrs, is_f64, 1.0, 0.0).tolist(),
+                           advance=lambda: update(addrs, is_f64, 1.0, 1.0).tolist(),
+                           assign=lambda value: assign(addrs, is_f64, value))
+
+
 _HELPERS = SimpleNamespace(
     advance=lambda steps: _update("step", steps, 1.0, 1.0),
     values=lambda ts: _update("scalar", ts, 1.0, 0.0),
     scale=lambda ts, factor: _update("scalar", ts, factor, 0.0),
     assign=_assign,
+    bind=_bind,
 )
 
 
 def scalar_columns() -> SimpleNamespace:
     """Compiled ``advance`` / ``values`` / ``scale`` / ``assign`` over columns of one-element CPU fp32/fp64
-    tensors; each returns None (False for ``assign``) for other tensors, having done nothing."""
+    tensors; each returns None (False for ``assign``) for other tensors, having done nothing. ``bind`` binds
+    the first three to a column's addresses (None for other tensors)."""
     return _HELPERS
