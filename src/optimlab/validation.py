@@ -103,7 +103,9 @@ class Choice:
 
 @dataclass(frozen=True)
 class Pair:
-    """A pair (or, with ``size``, a tuple) of numbers, each checked by ``each`` (e.g. Adam's ``betas``)."""
+    """A pair (or, with ``size``, a tuple) of numbers, each checked by ``each`` (e.g. Adam's ``betas``). The error
+    names the number (a label with ``{i}``: torch's "beta parameter at index 1") or the whole pair (a label with
+    ``{values}``: torch's "eta values: 1.0, 0.5")."""
 
     each: Interval
     size: int = 2
@@ -123,6 +125,9 @@ class Pair:
             x = _as_real(f"{name}[{i}]", v)
             each = self.last if self.last is not None and i == self.size - 1 else self.each
             if not each.contains(x):
+                if label and "{values}" in label:  # torch names the whole pair: "Invalid eta values: 1.0, 0.5"
+                    head = "Invalid " + label.format(values=", ".join(map(str, value)))
+                    raise ValueError(f"{head} ({name}[{i}]={_shown(v)}); allowed: {self.describe()}")
                 raise invalid(f"{name}[{i}]", v, self.describe(), label.format(i=i) if label else None)
         kinds = {isinstance(v, torch.Tensor) for v in value}
         if len(kinds) != 1:  # torch.optim: both numbers or both tensors

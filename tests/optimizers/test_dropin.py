@@ -338,6 +338,9 @@ def test_invalid_hyperparameters_are_refused_in_torchs_words(spec):
     if "betas" in spec.defaults:
         with pytest.raises(ValueError, match="Invalid beta parameter at index 1: 1.0"):
             spec.make(p, betas=(0.9, 1.0))
+    if "etas" in spec.defaults:
+        with pytest.raises(ValueError, match="Invalid eta values: 1.0, 0.5"):
+            spec.make(p, etas=(1.0, 0.5))
 
 
 def test_an_optimizer_that_refuses_complex_parameters_says_why_before_any_change():

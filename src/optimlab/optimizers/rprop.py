@@ -72,7 +72,7 @@ class Rprop(Optimizer):
     etas: tuple[float, float] = Hyper(
         (0.5, 1.2), Pair(Interval(0.0, 1.0, low_open=True, high_open=True), last=Interval(1.0, low_open=True)),
         "factors (η-, η+) that shrink the step size after a sign change and grow it otherwise",
-        label="eta value at index {i}")
+        label="eta values: {values}")
     step_sizes: tuple[float, float] = Hyper((1e-6, 50), Pair(NON_NEGATIVE), "bounds (Γmin, Γmax) of the step sizes")
     capturable: bool = CAPTURABLE
     foreach: bool | None = FOREACH
