@@ -16,7 +16,7 @@ import torch
 import optimlab
 from tests.catalogue import CATALOGUE
 from tests.helpers import loss_fn, make_params, two_groups
-from tests.optimizers.cases import SPEC_IDS, TORCH_SPECS, reference, variants
+from tests.optimizers.cases import SPEC_IDS, SPECS, TORCH_SPECS, reference, variants
 
 TORCH_IDS = [pytest.param(s, id=s.name) for s in TORCH_SPECS]
 
@@ -55,15 +55,23 @@ def test_a_copy_is_a_working_optimizer(spec, how):
     assert all(torch.equal(x, y) for x, y in zip(a, b))
 
 
+def _keeps_a_step(spec) -> bool:
+    """Whether torch's optimizer keeps a per-parameter ``step`` (SGD keeps none)."""
+    p = torch.zeros(1, requires_grad=True)
+    p.grad = torch.ones(1)
+    opt = reference(spec)([p])
+    opt.step()
+    return "step" in opt.state[p]
+
+
 @pytest.mark.parametrize("impl", ["reference", "foreach", "fused"])
-@pytest.mark.parametrize("spec", TORCH_IDS)
+@pytest.mark.parametrize("spec", [pytest.param(s, id=s.name) for s in TORCH_SPECS if _keeps_a_step(s)])
 def test_a_checkpoint_with_plain_number_steps_loads_and_steps_as_in_torch(spec, impl):
     """Older torch versions saved ``step`` as a Python number; torch turns it into a tensor on load, so do we,
     and the run goes on as torch's does from the same checkpoint."""
     ps, opt = _stepped(spec, impl=impl)
     sd = copy.deepcopy(opt.state_dict())
-    if not any("step" in st for st in sd["state"].values()):
-        pytest.skip(f"{spec.title} keeps no step (as torch's)")
+    assert all("step" in st for st in sd["state"].values())
     for st in sd["state"].values():
         st["step"] = st["step"].item()
     runs = []
@@ -124,12 +132,14 @@ def test_param_groups_have_torchs_keys(spec):
     assert set(theirs.param_groups[0]) <= set(ours.param_groups[0])
 
 
-@pytest.mark.parametrize("flags, impl", [({"foreach": True}, "foreach"), ({"foreach": False}, "reference"),
-                                         ({"fused": True}, "fused"), ({}, "fused")])
-@pytest.mark.parametrize("spec", SPEC_IDS)
+_PATH_FLAGS = [({"foreach": True}, "foreach"), ({"foreach": False}, "reference"), ({"fused": True}, "fused"),
+               ({}, "fused")]
+
+
+@pytest.mark.parametrize("spec, flags, impl", [  # each optimizer with the flags it (and its reference) takes
+    pytest.param(s, flags, impl, id=f"{s.name}-{flags}") for s in SPECS for flags, impl in _PATH_FLAGS
+    if set(flags) <= set(s.defaults)])
 def test_torchs_path_flags_choose_the_path(spec, flags, impl):
-    if not set(flags) <= set(spec.defaults):
-        pytest.skip(f"{spec.title} takes no {', '.join(flags)} flag (nor does its reference)")
     _, opt = _stepped(spec, steps=1, **flags)
     assert {name for used in opt.last_impl for name, _ in used} == {impl}
 
