@@ -61,14 +61,17 @@ def scale(ts: Sequence[Tensor], factor: float) -> float:
     return ts[0].item()
 
 
+def f32(value: float) -> float:
+    """``value`` rounded to float32, to nearest (numpy's cast, cheaper than a tensor; beyond float32's range, a
+    tensor's cast, which gives inf without numpy's overflow warning)."""
+    return float(np.float32(value)) if abs(value) <= _F32_MAX else float(torch.tensor(value, dtype=torch.float32))
+
+
 def _as_tensor_value(value: float) -> float:
-    """``value`` as ``torch.as_tensor(value)`` holds it: rounded to the default scalar dtype (to nearest;
-    numpy's cast is cheaper than a tensor where it cannot overflow)."""
+    """``value`` as ``torch.as_tensor(value)`` holds it: rounded to the default scalar dtype."""
     from optimlab.engine.state import scalar_dtype
 
-    if scalar_dtype() != torch.float32:
-        return value
-    return float(np.float32(value)) if abs(value) <= _F32_MAX else float(torch.tensor(value, dtype=torch.float32))
+    return f32(value) if scalar_dtype() == torch.float32 else value
 
 
 def assign(ts: Sequence[Tensor], value: float) -> float:

@@ -25,6 +25,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from optimlab.engine.scalars import f32 as _f32
 from optimlab.rules import TABLE
 from optimlab.rules.ops import SCALAR_FIELDS
 
@@ -149,10 +150,6 @@ class Sym:
 
     def __repr__(self) -> str:
         return f"Sym({self.ref})"
-
-
-def _f32(x: float) -> float:
-    return float(np.float32(x))
 
 
 class Program:
